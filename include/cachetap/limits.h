@@ -1,0 +1,44 @@
+/* Every limit cachetap enforces, in one place, each with its unit in the name or comment.
+ *
+ * Hitting a limit is never fatal: the module that hits it counts it in a named counter, logs
+ * it once, and resyncs or drops the stream (SPEC section 8). Each module owns one section;
+ * add new limits to your module's section only. */
+#ifndef CACHETAP_LIMITS_H
+#define CACHETAP_LIMITS_H
+
+/* ---- capture (src/capture*.c) ---- */
+#define CT_CAPTURE_SNAPLEN_BYTES_DEFAULT 262144u    /* live snaplen */
+#define CT_CAPTURE_BUFFER_BYTES_DEFAULT (32u << 20) /* live kernel ring, -B */
+#define CT_CAPTURE_BUFFER_BYTES_MIN 4096u           /* smallest -B accepted */
+#define CT_CAPTURE_TIMEOUT_MS 100                   /* live read wakeup, for --duration/stats */
+#define CT_CAPTURE_STATS_PERIOD_NS 1000000000ull    /* live drop counters sampled every 1 s */
+#define CT_CAPTURE_MAX_FILES 1024                   /* replay FILE... operands */
+#define CT_CAPTURE_DESCRIBE_BYTES 256u              /* describe() text, long file lists cut */
+
+/* ---- link/IP decode (src/net.c) ---- */
+#define CT_NET_MAX_VLAN_TAGS 4   /* 802.1Q/802.1ad tags walked before giving up */
+#define CT_NET_MAX_IPV6_EXTHDRS 8 /* IPv6 extension headers walked before giving up */
+
+/* ---- flow table (src/flow.c) ---- */
+#define CT_FLOW_MAX_CONNS 65536u                 /* connections tracked at once; LRU evicted past it */
+#define CT_FLOW_IDLE_NS (300ull * 1000000000ull)  /* idle connection expiry, capture time */
+#define CT_FLOW_LINGER_NS (2ull * 1000000000ull)  /* a closed connection absorbs late packets this long */
+#define CT_FLOW_EXPIRE_SCAN_NS 1000000000ull      /* idle scan runs at most once per 1 s capture time */
+
+/* ---- TCP reassembly (src/reasm.c) ---- */
+#define CT_REASM_OOO_MAX_SEGS 256u              /* out-of-order segments queued per direction */
+#define CT_REASM_OOO_MAX_BYTES (256u << 10)     /* out-of-order bytes queued per direction */
+#define CT_REASM_MEM_MAX_BYTES (32u << 20)      /* out-of-order bytes queued over all flows */
+#define CT_REASM_GAP_WAIT_NS 500000000ull       /* a hole older than 0.5 s capture time is a gap */
+#define CT_REASM_WINDOW_BYTES (1u << 30)        /* a segment further ahead than 1 GiB is bogus */
+#define CT_REASM_TSMAP_ENTRIES 4u               /* recent (offset -> timestamp) marks kept per direction */
+
+/* ---- SQLite store (src/store*.c) ---- */
+#define CT_STORE_BATCH_ROWS 10000u              /* rows per transaction */
+#define CT_STORE_BATCH_NS 1000000000ull         /* or at most 1 s wall time per transaction */
+
+/* ---- RESP decoder (src/resp.c) ---- */
+
+/* ---- memcached decoders (src/mc_*.c) ---- */
+
+#endif

@@ -1,0 +1,464 @@
+/* The cachetap command line (SPEC section 2): parses options and wires a source, the pipeline
+ * and a sink together. It holds no logic of its own beyond argument checking: every bad
+ * argument gets a one-line error naming it and exit code 2. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cachetap/capture.h"
+#include "cachetap/limits.h"
+#include "cachetap/pipeline.h"
+#include "cachetap/store.h"
+
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t stop_flag;
+static struct ct_source *running_source;
+
+static void on_signal(int sig)
+{
+	if (stop_flag) {
+		/* A second signal: leave now. The database stays consistent (WAL); only the
+		 * batch in flight is lost. */
+		_exit(128 + sig);
+	}
+	stop_flag = 1;
+	if (running_source)
+		ct_source_break(running_source);
+}
+
+static void usage_main(FILE *out)
+{
+	fprintf(out,
+		"usage: cachetap COMMAND [OPTIONS] ...\n"
+		"\n"
+		"Passive observer of Redis and memcached traffic: decodes it from the wire and\n"
+		"records, in SQLite, when every cache node received each write, delete and\n"
+		"invalidation.\n"
+		"\n"
+		"commands:\n"
+		"  replay  [OPTIONS] FILE...   decode pcap/pcapng files ('-' = stdin), merged in time order\n"
+		"  capture [OPTIONS] -i IFACE  live capture until SIGINT/SIGTERM or --duration SECONDS\n"
+		"\n"
+		"'cachetap COMMAND --help' describes each command. cachetap --version prints the version.\n");
+}
+
+static const char common_help[] =
+	"  -w, --db FILE          SQLite database to write (default cachetap.db); an existing\n"
+	"                         file is replaced only if it is a cachetap database\n"
+	"      --redis PORTS      TCP ports decoded as RESP, comma list (default 6379)\n"
+	"      --memcached PORTS  TCP/UDP ports decoded as memcached (default 11211)\n"
+	"      --http PORTS       TCP ports decoded as HTTP/1.x (default 80,8080)\n"
+	"      --decode LIST      protocols to decode: redis,memcached,http (default all), or\n"
+	"                         'none' for capture and TCP reassembly only\n"
+	"  -f, --filter BPF       extra BPF expression, ANDed with the capture's own\n"
+	"  -q, --quiet            no progress on stderr\n"
+	"  -h, --help             this help\n"
+	"\n"
+	"It ends with one summary line on stderr: packets, bytes, connections, events, gaps,\n"
+	"drops, errors. Exit status: 0 done, 1 runtime failure, 2 bad usage or input.\n";
+
+static void usage_replay(FILE *out)
+{
+	fprintf(out,
+		"usage: cachetap replay [OPTIONS] FILE...\n"
+		"\n"
+		"Decodes pcap and pcapng files ('-' reads standard input). Several files are merged\n"
+		"in timestamp order, as if captured at once. Timestamps are kept to the nanosecond.\n"
+		"\n"
+		"options:\n%s",
+		common_help);
+}
+
+static void usage_capture(FILE *out)
+{
+	fprintf(out,
+		"usage: cachetap capture [OPTIONS] -i IFACE\n"
+		"\n"
+		"Captures live from IFACE (needs root or CAP_NET_RAW) until SIGINT/SIGTERM or\n"
+		"--duration. Kernel and interface drops are sampled every second into the\n"
+		"capture_drops table and reported in the summary. The capture filter is the\n"
+		"configured ports (--redis, --memcached, --http) ANDed with --filter, unless\n"
+		"--all-ports is given.\n"
+		"\n"
+		"options:\n"
+		"  -i, --interface IFACE  interface to capture on (required)\n"
+		"  -B, --buffer-size N    kernel capture buffer in bytes, K/M/G suffixes allowed\n"
+		"                         (default 32M, at least 4096)\n"
+		"  -s, --snaplen N        bytes kept per packet (default 262144)\n"
+		"      --duration SECONDS stop after this many seconds (decimals allowed)\n"
+		"      --all-ports        capture all TCP/UDP, so payload detection sees every port\n"
+		"  -p, --no-promisc       do not put the interface in promiscuous mode\n"
+		"%s",
+		common_help);
+}
+
+enum {
+	OPT_REDIS = 256,
+	OPT_MEMCACHED,
+	OPT_HTTP,
+	OPT_DECODE,
+	OPT_DURATION,
+	OPT_ALL_PORTS,
+};
+
+static const struct option long_opts[] = {
+	{ "db", required_argument, NULL, 'w' },
+	{ "redis", required_argument, NULL, OPT_REDIS },
+	{ "memcached", required_argument, NULL, OPT_MEMCACHED },
+	{ "http", required_argument, NULL, OPT_HTTP },
+	{ "decode", required_argument, NULL, OPT_DECODE },
+	{ "filter", required_argument, NULL, 'f' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "buffer-size", required_argument, NULL, 'B' },
+	{ "snaplen", required_argument, NULL, 's' },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "all-ports", no_argument, NULL, OPT_ALL_PORTS },
+	{ "no-promisc", no_argument, NULL, 'p' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct cli {
+	const char *cmd;
+	const char *db;
+	const char *filter;
+	const char *iface;
+	uint32_t buffer_bytes, snaplen;
+	int all_ports, no_promisc, quiet;
+	/* Port lists as given (for the BPF and the meta table). */
+	char redis[256], memcached[256], http[256];
+	struct ct_pipeline_opts po;
+};
+
+static int bad(const char *opt, const char *arg, const char *why)
+{
+	fprintf(stderr, "cachetap: %s: '%s' %s\n", opt, arg, why);
+	return CT_EINVAL;
+}
+
+/* Parses "6379,6380" into a port bitmap; keeps a normalised copy for the BPF. */
+static int parse_ports(const char *opt, const char *arg, uint8_t *map, char *out, size_t outlen)
+{
+	char buf[256];
+	if (strlen(arg) >= sizeof buf)
+		return bad(opt, arg, "is too long a port list");
+	memset(map, 0, CT_PORTMAP_BYTES);
+	out[0] = '\0';
+	snprintf(buf, sizeof buf, "%s", arg);
+	int n = 0;
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(tok, &end, 10);
+		if (errno || end == tok || *end || v == 0 || v > 65535)
+			return bad(opt, tok, "is not a port number (1-65535)");
+		ct_portmap_set(map, (uint16_t)v);
+		size_t used = strlen(out);
+		snprintf(out + used, outlen - used, "%s%lu", n++ ? "," : "", v);
+	}
+	if (n == 0)
+		return bad(opt, arg, "is not a port list");
+	return 0;
+}
+
+static int parse_size(const char *opt, const char *arg, uint64_t min, uint64_t max,
+		      uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	if (errno || end == arg || arg[0] == '-')
+		return bad(opt, arg, "is not a size");
+	uint64_t mult = 1;
+	if (*end == 'k' || *end == 'K')
+		mult = 1024, end++;
+	else if (*end == 'm' || *end == 'M')
+		mult = 1024 * 1024, end++;
+	else if (*end == 'g' || *end == 'G')
+		mult = 1024ull * 1024 * 1024, end++;
+	if (*end)
+		return bad(opt, arg, "is not a size (N, NK, NM or NG)");
+	if (v > max / mult || v * mult < min || v * mult > max) {
+		char why[96];
+		snprintf(why, sizeof why, "is out of range (%llu to %llu bytes)",
+			 (unsigned long long)min, (unsigned long long)max);
+		return bad(opt, arg, why);
+	}
+	*out = (uint32_t)(v * mult);
+	return 0;
+}
+
+static int parse_duration(const char *arg, uint64_t *ns)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v > 0) || v > 1e7)
+		return bad("--duration", arg, "is not a number of seconds (> 0)");
+	*ns = (uint64_t)(v * 1e9);
+	return 0;
+}
+
+static int parse_decode(const char *arg, unsigned *out)
+{
+	char buf[128];
+	if (strlen(arg) >= sizeof buf)
+		return bad("--decode", arg, "is too long");
+	snprintf(buf, sizeof buf, "%s", arg);
+	*out = 0;
+	if (strcmp(buf, "none") == 0)
+		return 0;
+	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "redis") == 0)
+			*out |= CT_DECODE_REDIS;
+		else if (strcmp(tok, "memcached") == 0)
+			*out |= CT_DECODE_MEMCACHED;
+		else if (strcmp(tok, "http") == 0)
+			*out |= CT_DECODE_HTTP;
+		else
+			return bad("--decode", tok, "is not one of redis, memcached, http, none");
+	}
+	return 0;
+}
+
+static int is_live_only(int ch)
+{
+	return ch == 'i' || ch == 'B' || ch == 's' || ch == 'p' || ch == OPT_DURATION ||
+	       ch == OPT_ALL_PORTS;
+}
+
+/* Parses the options of replay/capture. Returns 0, 1 when --help was printed, or an error. */
+static int parse(struct cli *c, int argc, char **argv, int live)
+{
+	int rc = 0;
+	memset(c, 0, sizeof *c);
+	c->cmd = argv[0];
+	c->db = "cachetap.db";
+	c->po.command = argv[0];
+	c->po.decode = CT_DECODE_ALL;
+	if (parse_ports("--redis", "6379", c->po.redis_ports, c->redis, sizeof c->redis) ||
+	    parse_ports("--memcached", "11211", c->po.memcached_ports, c->memcached,
+			sizeof c->memcached) ||
+	    parse_ports("--http", "80,8080", c->po.http_ports, c->http, sizeof c->http))
+		return CT_EINVAL;
+
+	const char *shortopts = live ? "+:w:f:qhi:B:s:p" : "+:w:f:qh";
+	optind = 1;
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {
+		if (!live && is_live_only(ch))
+			ch = '?';
+		switch (ch) {
+		case 'w': c->db = optarg; break;
+		case 'f': c->filter = optarg; break;
+		case 'q': c->quiet = 1; break;
+		case 'h': return 1;
+		case OPT_REDIS:
+			rc = parse_ports("--redis", optarg, c->po.redis_ports, c->redis, sizeof c->redis);
+			break;
+		case OPT_MEMCACHED:
+			rc = parse_ports("--memcached", optarg, c->po.memcached_ports, c->memcached,
+					 sizeof c->memcached);
+			break;
+		case OPT_HTTP:
+			rc = parse_ports("--http", optarg, c->po.http_ports, c->http, sizeof c->http);
+			break;
+		case OPT_DECODE: rc = parse_decode(optarg, &c->po.decode); break;
+		case 'i': c->iface = optarg; break;
+		case 'B':
+			rc = parse_size("--buffer-size", optarg, CT_CAPTURE_BUFFER_BYTES_MIN, 1u << 31,
+					&c->buffer_bytes);
+			break;
+		case 's': rc = parse_size("--snaplen", optarg, 64, 262144, &c->snaplen); break;
+		case OPT_DURATION: rc = parse_duration(optarg, &c->po.duration_ns); break;
+		case OPT_ALL_PORTS: c->all_ports = 1; break;
+		case 'p': c->no_promisc = 1; break;
+		case ':':
+			fprintf(stderr, "cachetap %s: option '%s' needs a value\n", c->cmd,
+				argv[optind - 1]);
+			return CT_EINVAL;
+		default:
+			fprintf(stderr, "cachetap %s: unknown option '%s' (see cachetap %s --help)\n",
+				c->cmd, argv[optind - 1], c->cmd);
+			return CT_EINVAL;
+		}
+		if (rc)
+			return rc;
+	}
+	c->po.progress = !c->quiet;
+	return 0;
+}
+
+/* Live BPF: the configured ports, ANDed with --filter. */
+static void build_bpf(const struct cli *c, char *out, size_t len)
+{
+	char ports[1024] = "";
+	const char *lists[] = { c->redis, c->memcached, c->http };
+	size_t used = 0;
+	for (size_t i = 0; i < CT_ARRAY_LEN(lists); i++) {
+		char tmp[256];
+		snprintf(tmp, sizeof tmp, "%s", lists[i]);
+		for (char *save = NULL, *tok = strtok_r(tmp, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save))
+			used += (size_t)snprintf(ports + used, used < sizeof ports ? sizeof ports - used : 0,
+						 "%sport %s", used ? " or " : "", tok);
+	}
+	if (c->all_ports || !ports[0])
+		snprintf(out, len, "(tcp or udp)%s%s%s", c->filter ? " and (" : "",
+			 c->filter ? c->filter : "", c->filter ? ")" : "");
+	else
+		snprintf(out, len, "(tcp or udp) and (%s)%s%s%s", ports, c->filter ? " and (" : "",
+			 c->filter ? c->filter : "", c->filter ? ")" : "");
+}
+
+static void record_options(struct ct_sink *sink, const struct cli *c, int argc, char **argv)
+{
+	char line[4096];
+	size_t used = 0;
+	line[0] = '\0';
+	for (int i = 0; i < argc && used < sizeof line; i++)
+		used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", i ? " " : "",
+					 argv[i]);
+	sink->ops->meta(sink, "tool_version", CT_VERSION);
+	sink->ops->meta(sink, "command", c->cmd);
+	sink->ops->meta(sink, "options", line);
+	sink->ops->meta(sink, "redis_ports", c->redis);
+	sink->ops->meta(sink, "memcached_ports", c->memcached);
+	sink->ops->meta(sink, "http_ports", c->http);
+}
+
+static int run(struct cli *c, struct ct_source *src, int argc, char **argv)
+{
+	char err[512];
+	struct ct_sink *sink = NULL;
+	struct ct_pipeline *p = NULL;
+	int rc = ct_store_open(&sink, c->db, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "cachetap %s: --db %s\n", c->cmd, err);
+		ct_source_close(src);
+		return EXIT_USAGE;
+	}
+	record_options(sink, c, argc, argv);
+	p = ct_pipeline_new(&c->po, sink);
+	if (!p) {
+		fprintf(stderr, "cachetap %s: out of memory\n", c->cmd);
+		ct_sink_close(sink);
+		ct_source_close(src);
+		return 1;
+	}
+	running_source = src;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	rc = ct_pipeline_run(p, src, &stop_flag);
+	running_source = NULL;
+	ct_pipeline_summary(p, stderr);
+	ct_pipeline_free(p);
+	ct_sink_close(sink);
+	ct_source_close(src);
+	return rc ? 1 : 0;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	struct cli c;
+	int rc = parse(&c, argc, argv, 0);
+	if (rc == 1) {
+		usage_replay(stdout);
+		return 0;
+	}
+	if (rc)
+		return EXIT_USAGE;
+	int nfiles = argc - optind;
+	if (nfiles <= 0) {
+		fprintf(stderr, "cachetap replay: no FILE given (see cachetap replay --help)\n");
+		return EXIT_USAGE;
+	}
+	if (nfiles > (int)CT_CAPTURE_MAX_FILES) {
+		fprintf(stderr, "cachetap replay: %d files given; at most %u\n", nfiles,
+			CT_CAPTURE_MAX_FILES);
+		return EXIT_USAGE;
+	}
+	char err[512];
+	struct ct_source *src = NULL;
+	rc = ct_source_open_files(&src, (const char *const *)&argv[optind], (uint32_t)nfiles,
+				  c.filter, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "cachetap replay: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return run(&c, src, argc, argv);
+}
+
+static int cmd_capture(int argc, char **argv)
+{
+	struct cli c;
+	int rc = parse(&c, argc, argv, 1);
+	if (rc == 1) {
+		usage_capture(stdout);
+		return 0;
+	}
+	if (rc)
+		return EXIT_USAGE;
+	if (optind < argc) {
+		fprintf(stderr, "cachetap capture: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!c.iface) {
+		fprintf(stderr, "cachetap capture: -i IFACE is required (see cachetap capture --help)\n");
+		return EXIT_USAGE;
+	}
+	char bpf[2048], err[512];
+	build_bpf(&c, bpf, sizeof bpf);
+	struct ct_live_opts lo = {
+		.iface = c.iface,
+		.snaplen = c.snaplen,
+		.buffer_bytes = c.buffer_bytes,
+		.bpf = bpf,
+		.promisc = !c.no_promisc,
+	};
+	struct ct_source *src = NULL;
+	rc = ct_source_open_live(&src, &lo, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "cachetap capture: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return run(&c, src, argc, argv);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage_main(stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+		usage_main(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("cachetap %s\n", CT_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "replay") == 0)
+		return cmd_replay(argc - 1, argv + 1);
+	if (strcmp(cmd, "capture") == 0)
+		return cmd_capture(argc - 1, argv + 1);
+	fprintf(stderr, "cachetap: unknown command '%s' (see cachetap --help)\n", cmd);
+	return EXIT_USAGE;
+}

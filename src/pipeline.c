@@ -1,0 +1,224 @@
+/* The pipeline: pulls frames from a source, decodes them to TCP/UDP packets, feeds the flow
+ * table, hands reassembled bytes to the protocol layer, and writes what it learns to the sink.
+ * It keeps the run's counters and prints progress and the closing summary line.
+ *
+ * Live sources are sampled for kernel and interface drops every CT_CAPTURE_STATS_PERIOD_NS of
+ * wall time and at the end. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cachetap/limits.h"
+#include "cachetap/net.h"
+#include "cachetap/pipeline.h"
+
+struct ct_pipeline {
+	struct ct_pipeline_opts o;
+	struct ct_sink *sink;
+	struct ct_flow *flow;
+	struct ct_net_stats net;
+	struct ct_source_stats src;
+	struct ct_run_stats run;
+	int live;
+};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec t;
+	clock_gettime(id, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static const char *const orient_name[] = { "syn", "port", "guess", "decoder" };
+static const char *const close_name[] = { "none", "fin", "rst", "idle", "evict", "reuse", "end" };
+
+/* ---- flow callbacks ---- */
+
+static void on_release(void *ctx, struct ct_conn *c)
+{
+	struct ct_pipeline *p = ctx;
+	char cli[CT_ENDPOINT_STRLEN], srv[CT_ENDPOINT_STRLEN];
+	ct_endpoint_str(&c->cli_ip, c->cli_port, cli, sizeof cli);
+	ct_endpoint_str(&c->srv_ip, c->srv_port, srv, sizeof srv);
+	struct ct_conn_rec r = {
+		.id = c->id,
+		.proto = c->l4 == CT_L4_TCP ? "tcp" : "udp",
+		.client = cli,
+		.server = srv,
+		.orient = c->orient < CT_ARRAY_LEN(orient_name) ? orient_name[c->orient] : "?",
+		.app = NULL,
+		.close_reason = c->close_reason < CT_ARRAY_LEN(close_name) ? close_name[c->close_reason]
+									    : "?",
+		.first_ts_ns = c->first_ts_ns,
+		.last_ts_ns = c->last_ts_ns,
+		.midstream = (c->r[0].flags | c->r[1].flags) & CT_REASM_F_MIDSTREAM ? 1 : 0,
+	};
+	for (int d = 0; d < 2; d++) {
+		r.pkts[d] = c->pkts[d];
+		r.payload_bytes[d] = c->payload_bytes[d];
+		r.delivered_bytes[d] = c->r[d].c.bytes_delivered;
+		r.gaps[d] = c->r[d].c.gaps;
+		r.gap_bytes[d] = c->r[d].c.gap_bytes;
+		r.dup_bytes[d] = c->r[d].c.dup_bytes;
+		r.conflict_bytes[d] = c->r[d].c.conflict_bytes;
+	}
+	p->sink->ops->conn(p->sink, &r);
+}
+
+static const struct ct_flow_cb flow_cb = {
+	.release = on_release,
+};
+
+/* ---- run ---- */
+
+static void sample_drops(struct ct_pipeline *p, struct ct_source *src)
+{
+	ct_source_stats(src, &p->src);
+	struct ct_drop_sample d = {
+		.ts_ns = clock_ns(CLOCK_REALTIME),
+		.kernel_recv = p->src.kernel_recv,
+		.kernel_drops = p->src.kernel_drops,
+		.iface_drops = p->src.iface_drops,
+	};
+	p->sink->ops->drops(p->sink, &d);
+}
+
+static void progress(const struct ct_pipeline *p, uint64_t started)
+{
+	double secs = (double)(clock_ns(CLOCK_MONOTONIC) - started) / 1e9;
+	fprintf(stderr, "\r%s: %" PRIu64 " packets, %.1f MB, %" PRIu64 " connections, %.0f s ",
+		p->o.command ? p->o.command : "cachetap", p->run.packets, (double)p->run.bytes / 1e6,
+		ct_flow_stats(p->flow)->conns, secs);
+}
+
+/* Folds the module counters into the run totals. */
+static void collect(struct ct_pipeline *p)
+{
+	struct ct_run_stats *r = &p->run;
+	const struct ct_flow_stats *fs = ct_flow_stats(p->flow);
+	const struct ct_reasm_shared *rs = ct_flow_reasm_stats(p->flow);
+	r->kernel_drops = p->src.kernel_drops;
+	r->iface_drops = p->src.iface_drops;
+	r->truncated_files = p->src.truncated_files;
+	r->read_errors = p->src.read_errors;
+	r->connections = fs->conns;
+	r->evicted = fs->evicted;
+	r->gaps = rs->c.gaps;
+	r->gap_bytes = rs->c.gap_bytes;
+	r->dup_bytes = rs->c.dup_bytes;
+	r->conflict_bytes = rs->c.conflict_bytes;
+	r->not_ip = p->net.by_result[CT_NET_NOT_IP];
+	r->fragments = p->net.by_result[CT_NET_FRAGMENT];
+	r->other_l4 = p->net.by_result[CT_NET_OTHER_L4];
+	r->truncated_frames = p->net.by_result[CT_NET_TRUNCATED];
+	r->malformed_frames = p->net.by_result[CT_NET_MALFORMED];
+	r->bad_linktype = p->net.by_result[CT_NET_LINKTYPE];
+}
+
+int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, volatile sig_atomic_t *stop)
+{
+	struct ct_frame f;
+	struct ct_pkt pkt;
+	int rc = 0;
+	uint64_t started = clock_ns(CLOCK_MONOTONIC);
+	uint64_t next_tick = started + CT_CAPTURE_STATS_PERIOD_NS;
+	int show = p->o.progress && isatty(STDERR_FILENO);
+
+	p->live = strncmp(ct_source_describe(src), "live:", 5) == 0;
+	p->run.started_ns = clock_ns(CLOCK_REALTIME);
+	p->sink->ops->meta(p->sink, "source", ct_source_describe(src));
+
+	while (!(stop && *stop)) {
+		rc = ct_source_next(src, &f);
+		if (rc == 1) {
+			p->run.packets++;
+			p->run.bytes += f.caplen;
+			if (!p->run.first_ts_ns || f.ts_ns < p->run.first_ts_ns)
+				p->run.first_ts_ns = f.ts_ns;
+			if (f.ts_ns > p->run.last_ts_ns)
+				p->run.last_ts_ns = f.ts_ns;
+			if (ct_net_decode(f.dlt, f.ts_ns, f.data, f.caplen, &pkt, &p->net) == CT_NET_OK)
+				(void)ct_flow_packet(p->flow, &pkt); /* failures are counted inside */
+			/* Checking the clock on every frame would cost more than the frame. */
+			if ((p->run.packets & 0x3ff) != 0)
+				continue;
+		} else if (rc == 0 || rc < 0) {
+			break;
+		}
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+		if (p->o.duration_ns && now - started >= p->o.duration_ns)
+			break;
+		if (now >= next_tick) {
+			next_tick = now + CT_CAPTURE_STATS_PERIOD_NS;
+			if (p->live)
+				sample_drops(p, src);
+			if (show)
+				progress(p, started);
+		}
+	}
+	if (show)
+		fputc('\n', stderr);
+	if (rc < 0)
+		fprintf(stderr, "cachetap: %s: read error: %s\n", ct_source_describe(src),
+			ct_strerror(rc));
+	ct_flow_finish(p->flow);
+	if (p->live)
+		sample_drops(p, src);
+	else
+		ct_source_stats(src, &p->src);
+	collect(p);
+	p->run.ended_ns = clock_ns(CLOCK_REALTIME);
+	p->sink->ops->run_stats(p->sink, &p->run);
+	p->sink->ops->commit(p->sink);
+	return rc < 0 ? rc : 0;
+}
+
+const struct ct_run_stats *ct_pipeline_stats(const struct ct_pipeline *p)
+{
+	return &p->run;
+}
+
+void ct_pipeline_summary(const struct ct_pipeline *p, FILE *out)
+{
+	const struct ct_run_stats *r = &p->run;
+	uint64_t errors = r->parse_errors + r->malformed_frames + r->truncated_frames +
+			  r->read_errors + r->truncated_files + p->sink->errors;
+	fprintf(out,
+		"cachetap %s: packets=%" PRIu64 " bytes=%" PRIu64 " connections=%" PRIu64
+		" events=%" PRIu64 " gaps=%" PRIu64 " drops=%" PRIu64 " errors=%" PRIu64 "\n",
+		p->o.command ? p->o.command : "run", r->packets, r->bytes, r->connections, r->events,
+		r->gaps, r->kernel_drops + r->iface_drops, errors);
+}
+
+struct ct_pipeline *ct_pipeline_new(const struct ct_pipeline_opts *o, struct ct_sink *sink)
+{
+	struct ct_pipeline *p = ct_calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->o = *o;
+	p->sink = sink;
+
+	/* Every configured protocol port is a server port for orientation. */
+	struct ct_flow_opts fo;
+	memset(&fo, 0, sizeof fo);
+	uint8_t servers[CT_PORTMAP_BYTES];
+	for (size_t i = 0; i < CT_PORTMAP_BYTES; i++)
+		servers[i] = (uint8_t)(o->redis_ports[i] | o->memcached_ports[i] | o->http_ports[i]);
+	fo.server_ports = servers;
+	p->flow = ct_flow_new(&fo, &flow_cb, p);
+	if (!p->flow) {
+		ct_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void ct_pipeline_free(struct ct_pipeline *p)
+{
+	if (!p)
+		return;
+	ct_flow_free(p->flow);
+	ct_free(p);
+}

@@ -1,0 +1,345 @@
+/* SQLite sink: the schema, its prepared statements and batched transactions (SPEC section 5).
+ *
+ * Writes go into one open transaction that is committed every CT_STORE_BATCH_ROWS rows, or
+ * once CT_STORE_BATCH_NS of wall time has passed since it began, and always on commit/close,
+ * so nothing already decoded is lost on a stop. A failed write is counted and logged once; it
+ * does not stop the capture. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cachetap/limits.h"
+#include "cachetap/store.h"
+
+/* The schema. Tables are the implementation's choice; the views named in SPEC section 5 are
+ * the contract and may only grow. */
+static const char schema_sql[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=NORMAL;"
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+	"CREATE TABLE connections("
+	"  id INTEGER PRIMARY KEY, proto TEXT NOT NULL, client TEXT NOT NULL,"
+	"  server TEXT NOT NULL, orient TEXT, app TEXT, close_reason TEXT,"
+	"  first_ts_ns INTEGER, last_ts_ns INTEGER,"
+	"  pkts_c2s INTEGER, pkts_s2c INTEGER,"
+	"  bytes_c2s INTEGER, bytes_s2c INTEGER,"         /* payload as IP declares, retransmits included */
+	"  delivered_c2s INTEGER, delivered_s2c INTEGER," /* unique stream bytes */
+	"  gaps_c2s INTEGER, gaps_s2c INTEGER, gap_bytes_c2s INTEGER, gap_bytes_s2c INTEGER,"
+	"  dup_bytes_c2s INTEGER, dup_bytes_s2c INTEGER,"
+	"  conflict_bytes_c2s INTEGER, conflict_bytes_s2c INTEGER,"
+	"  midstream INTEGER);"
+	"CREATE TABLE capture_drops("
+	"  ts_ns INTEGER, kernel_recv INTEGER, kernel_drops INTEGER, iface_drops INTEGER);"
+	"CREATE TABLE run_stats("
+	"  packets INTEGER, bytes INTEGER, kernel_drops INTEGER, interface_drops INTEGER,"
+	"  connections INTEGER, reassembly_gaps INTEGER, gap_bytes INTEGER,"
+	"  parse_errors INTEGER, resyncs INTEGER, unmatched_replies INTEGER,"
+	"  not_ip INTEGER, fragments INTEGER, other_l4 INTEGER, truncated_frames INTEGER,"
+	"  malformed_frames INTEGER, bad_linktype INTEGER, dup_bytes INTEGER,"
+	"  conflict_bytes INTEGER, evicted INTEGER, truncated_files INTEGER, read_errors INTEGER,"
+	"  events INTEGER, started_ns INTEGER, ended_ns INTEGER,"
+	"  first_ts_ns INTEGER, last_ts_ns INTEGER);"
+	/* SPEC 5: capture_stats, one row per run; per connection detail is in connections. */
+	"CREATE VIEW capture_stats AS SELECT packets, bytes, kernel_drops, interface_drops,"
+	"  reassembly_gaps, parse_errors, resyncs, unmatched_replies, connections, gap_bytes,"
+	"  started_ns, ended_ns, first_ts_ns, last_ts_ns FROM run_stats;";
+
+enum stmt_id { ST_META, ST_CONN, ST_DROPS, ST_RUN, ST_COUNT };
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+	[ST_CONN] = "INSERT INTO connections VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+		    "?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)",
+	[ST_DROPS] = "INSERT INTO capture_drops VALUES (?1, ?2, ?3, ?4)",
+	[ST_RUN] = "INSERT INTO run_stats VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+		   "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)",
+};
+
+struct store {
+	struct ct_sink base;
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	int in_txn;
+	uint32_t txn_rows;
+	uint64_t txn_began_ns;
+	int logged_error;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void log_once(struct store *s, const char *what)
+{
+	s->base.errors++;
+	if (!s->logged_error) {
+		s->logged_error = 1;
+		fprintf(stderr, "cachetap: database: %s: %s (further errors are counted)\n", what,
+			sqlite3_errmsg(s->db));
+	}
+}
+
+static int exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		sqlite3_free(msg);
+		log_once(s, sql);
+		return CT_ESQL;
+	}
+	return 0;
+}
+
+static int commit(struct store *s)
+{
+	if (!s->in_txn)
+		return 0;
+	s->in_txn = 0;
+	return exec(s, "COMMIT");
+}
+
+/* Opens a transaction if none is open; commits the current one when it is full or old. */
+static int begin_row(struct store *s)
+{
+	if (s->in_txn && (s->txn_rows >= CT_STORE_BATCH_ROWS ||
+			  mono_ns() - s->txn_began_ns >= CT_STORE_BATCH_NS)) {
+		int rc = commit(s);
+		if (rc)
+			return rc;
+	}
+	if (!s->in_txn) {
+		int rc = exec(s, "BEGIN");
+		if (rc)
+			return rc;
+		s->in_txn = 1;
+		s->txn_rows = 0;
+		s->txn_began_ns = mono_ns();
+	}
+	return 0;
+}
+
+static int step(struct store *s, enum stmt_id id)
+{
+	sqlite3_stmt *st = s->st[id];
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		log_once(s, stmt_sql[id]);
+		return CT_ESQL;
+	}
+	s->txn_rows++;
+	s->base.rows++;
+	return 0;
+}
+
+static void bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+	sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int store_meta(struct ct_sink *sink, const char *key, const char *value)
+{
+	struct store *s = (struct store *)sink;
+	int rc = begin_row(s);
+	if (rc)
+		return rc;
+	bind_text(s->st[ST_META], 1, key);
+	bind_text(s->st[ST_META], 2, value);
+	return step(s, ST_META);
+}
+
+static int store_conn(struct ct_sink *sink, const struct ct_conn_rec *c)
+{
+	struct store *s = (struct store *)sink;
+	sqlite3_stmt *st = s->st[ST_CONN];
+	int rc = begin_row(s);
+	if (rc)
+		return rc;
+	bind_u64(st, 1, c->id);
+	bind_text(st, 2, c->proto);
+	bind_text(st, 3, c->client);
+	bind_text(st, 4, c->server);
+	bind_text(st, 5, c->orient);
+	bind_text(st, 6, c->app);
+	bind_text(st, 7, c->close_reason);
+	bind_u64(st, 8, c->first_ts_ns);
+	bind_u64(st, 9, c->last_ts_ns);
+	const uint64_t *pairs[] = { c->pkts, c->payload_bytes, c->delivered_bytes, c->gaps,
+				    c->gap_bytes, c->dup_bytes, c->conflict_bytes };
+	int col = 10;
+	for (size_t i = 0; i < CT_ARRAY_LEN(pairs); i++) {
+		bind_u64(st, col++, pairs[i][0]);
+		bind_u64(st, col++, pairs[i][1]);
+	}
+	sqlite3_bind_int(st, col, c->midstream);
+	return step(s, ST_CONN);
+}
+
+static int store_drops(struct ct_sink *sink, const struct ct_drop_sample *d)
+{
+	struct store *s = (struct store *)sink;
+	sqlite3_stmt *st = s->st[ST_DROPS];
+	int rc = begin_row(s);
+	if (rc)
+		return rc;
+	bind_u64(st, 1, d->ts_ns);
+	bind_u64(st, 2, d->kernel_recv);
+	bind_u64(st, 3, d->kernel_drops);
+	bind_u64(st, 4, d->iface_drops);
+	return step(s, ST_DROPS);
+}
+
+static int store_run(struct ct_sink *sink, const struct ct_run_stats *r)
+{
+	struct store *s = (struct store *)sink;
+	sqlite3_stmt *st = s->st[ST_RUN];
+	int rc = begin_row(s);
+	if (rc)
+		return rc;
+	const uint64_t v[] = { r->packets,	    r->bytes,		 r->kernel_drops,
+			       r->iface_drops,	    r->connections,	 r->gaps,
+			       r->gap_bytes,	    r->parse_errors,	 r->resyncs,
+			       r->unmatched_replies, r->not_ip,		 r->fragments,
+			       r->other_l4,	    r->truncated_frames, r->malformed_frames,
+			       r->bad_linktype,	    r->dup_bytes,	 r->conflict_bytes,
+			       r->evicted,	    r->truncated_files,	 r->read_errors,
+			       r->events,	    r->started_ns,	 r->ended_ns,
+			       r->first_ts_ns,	    r->last_ts_ns };
+	for (size_t i = 0; i < CT_ARRAY_LEN(v); i++)
+		bind_u64(st, (int)i + 1, v[i]);
+	return step(s, ST_RUN);
+}
+
+static int store_commit(struct ct_sink *sink)
+{
+	return commit((struct store *)sink);
+}
+
+static void store_close(struct ct_sink *sink)
+{
+	struct store *s = (struct store *)sink;
+	if (s->db) {
+		commit(s);
+		for (int i = 0; i < ST_COUNT; i++)
+			sqlite3_finalize(s->st[i]);
+		sqlite3_close(s->db);
+	}
+	ct_free(s);
+}
+
+static const struct ct_sink_ops store_ops = {
+	.meta = store_meta,
+	.conn = store_conn,
+	.drops = store_drops,
+	.run_stats = store_run,
+	.commit = store_commit,
+	.close = store_close,
+};
+
+/* Is the existing file a cachetap database? Only then may it be replaced. */
+static int is_cachetap_db(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int yes = 0;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		yes = 1;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return yes;
+}
+
+static int remove_db(const char *path, char *err, size_t errlen)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+	char p[4096];
+	for (size_t i = 0; i < CT_ARRAY_LEN(suffix); i++) {
+		if ((size_t)snprintf(p, sizeof p, "%s%s", path, suffix[i]) >= sizeof p) {
+			snprintf(err, errlen, "%s: path too long", path);
+			return CT_EINVAL;
+		}
+		if (unlink(p) != 0 && errno != ENOENT) {
+			snprintf(err, errlen, "%s: cannot replace: %s", p, strerror(errno));
+			return CT_EIO;
+		}
+	}
+	return 0;
+}
+
+int ct_store_open(struct ct_sink **out, const char *path, char *err, size_t errlen)
+{
+	struct store *s = NULL;
+	struct stat sb;
+	int rc;
+
+	*out = NULL;
+	if (stat(path, &sb) == 0) {
+		if (!S_ISREG(sb.st_mode)) {
+			snprintf(err, errlen, "%s: not a regular file", path);
+			return CT_EINVAL;
+		}
+		if (sb.st_size > 0 && !is_cachetap_db(path)) {
+			snprintf(err, errlen,
+				 "%s: exists and is not a cachetap database; refusing to overwrite",
+				 path);
+			return CT_EINVAL;
+		}
+		rc = remove_db(path, err, errlen);
+		if (rc)
+			return rc;
+	}
+	/* Create the file ourselves so it is 0600 whatever the umask: it may hold keys. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return CT_EIO;
+	}
+	close(fd);
+
+	s = ct_calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return CT_ENOMEM;
+	}
+	s->base.ops = &store_ops;
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	for (int i = 0; i < ST_COUNT; i++)
+		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+				       NULL) != SQLITE_OK)
+			goto fail;
+	char ver[16];
+	snprintf(ver, sizeof ver, "%d", CT_STORE_SCHEMA_VERSION);
+	if (store_meta(&s->base, "schema_version", ver) || commit(s))
+		goto fail;
+	*out = &s->base;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+	s->logged_error = 1; /* the message above is the one line the user sees */
+	store_close(&s->base);
+	return CT_ESQL;
+}
