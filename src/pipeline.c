@@ -139,7 +139,7 @@ int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, volatile sig_a
 				p->run.first_ts_ns = f.ts_ns;
 			if (f.ts_ns > p->run.last_ts_ns)
 				p->run.last_ts_ns = f.ts_ns;
-			if (ct_net_decode(f.dlt, f.ts_ns, f.data, f.caplen, &pkt, &p->net) == CT_NET_OK)
+			if (ct_net_decode(f.dlt, f.ts_ns, f.data, f.caplen, f.wirelen, &pkt, &p->net) == CT_NET_OK)
 				(void)ct_flow_packet(p->flow, &pkt); /* failures are counted inside */
 			/* Checking the clock on every frame would cost more than the frame. */
 			if ((p->run.packets & 0x3ff) != 0)

@@ -60,13 +60,17 @@ struct ct_net_stats {
 	/* Limit hits (limits.h), each also counted as CT_NET_MALFORMED above. */
 	uint64_t vlan_limit;     /* more than CT_NET_MAX_VLAN_TAGS 802.1Q/802.1ad tags */
 	uint64_t ipv6_ext_limit; /* more than CT_NET_MAX_IPV6_EXTHDRS IPv6 extension headers */
+	uint64_t len_exceeds_frame; /* IP declared more than the frame held on the wire */
 };
 
-/* Decodes one frame of link type `dlt` (a DLT_* value as libpcap returns it).
+/* Decodes one frame of link type `dlt` (a DLT_* value as libpcap returns it). `caplen` bytes
+ * are at `frame`; `wirelen` is the frame's length on the wire (pcap orig_len). A payload
+ * length the IP header declares beyond the wire length is a lie (a rewritten or stripped
+ * frame, not a snaplen cut): it is clamped to the wire length and counted, as tshark does.
  * Returns CT_NET_OK and fills *out, or another enum ct_net_result. `out->ts_ns` is set from
  * `ts_ns`. Updates *st when it is not NULL. */
 int ct_net_decode(int dlt, uint64_t ts_ns, const uint8_t *frame, uint32_t caplen,
-		  struct ct_pkt *out, struct ct_net_stats *st);
+		  uint32_t wirelen, struct ct_pkt *out, struct ct_net_stats *st);
 
 /* Human name of a result, for logs. */
 const char *ct_net_result_name(int result);
