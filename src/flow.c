@@ -356,13 +356,14 @@ int ct_flow_packet(struct ct_flow *ft, const struct ct_pkt *p)
 	}
 
 	struct dctx d = { ft, c, dir };
-	int rc = 0;
+	/* A segment reassembly could not queue is counted there (cap_hits) and becomes a gap;
+	 * the connection goes on, so there is nothing more to do with the result here. */
 	if (p->payload_wire_len || (p->tcp_flags & (CT_TCP_SYN | CT_TCP_FIN)))
-		rc = ct_reasm_segment(&c->r[dir], &ft->reasm, p->seq, p->tcp_flags, p->payload,
+		(void)ct_reasm_segment(&c->r[dir], &ft->reasm, p->seq, p->tcp_flags, p->payload,
 				      p->payload_len, p->payload_wire_len, p->ts_ns, &reasm_cb, &d);
 	/* Holes wait on capture time; any packet of the connection moves its clock. */
 	for (int i = 0; i < 2; i++) {
-		if (c->r[i].ooo) {
+		if (ct_reasm_pending(&c->r[i])) {
 			struct dctx di = { ft, c, i };
 			ct_reasm_tick(&c->r[i], &ft->reasm, p->ts_ns, &reasm_cb, &di);
 		}
@@ -371,7 +372,7 @@ int ct_flow_packet(struct ct_flow *ft, const struct ct_pkt *p)
 		conn_close(ft, c, CT_CLOSE_RST, p->ts_ns);
 	else if ((c->r[0].flags & CT_REASM_F_DONE) && (c->r[1].flags & CT_REASM_F_DONE))
 		conn_close(ft, c, CT_CLOSE_FIN, p->ts_ns);
-	return rc;
+	return 0;
 }
 
 void ct_flow_finish(struct ct_flow *ft)

@@ -36,7 +36,8 @@ enum {
 	CT_REASM_F_MIDSTREAM = 1u << 2, /* picked up mid-stream: offset 0 is the first byte seen */
 	CT_REASM_F_HAS_GAP = 1u << 3,   /* at least one gap was delivered */
 	CT_REASM_F_FIN = 1u << 4,       /* a FIN was seen; fin_seq is valid */
-	CT_REASM_F_DONE = 1u << 5,      /* every byte up to the FIN was delivered */
+	CT_REASM_F_DONE = 1u << 5,      /* every byte up to the FIN was delivered (also set
+					 * by a FIN before any data: nothing seen is missing) */
 };
 
 /* Counters; one set per flow table (shared by all directions) and per direction. */
@@ -112,11 +113,11 @@ static inline int ct_reasm_pending(const struct ct_reasm *r)
 
 /* Offers one segment. `flags` are CT_TCP_* (SYN sets the origin at seq+1; FIN marks the end).
  * `caplen` bytes at `p` are present; `wirelen` (>= caplen) is the payload length the IP header
- * declares. Delivers whatever becomes contiguous. Returns 0, or CT_ENOMEM / CT_ELIMIT when a
- * segment could not be queued (counted in cap_hits; the stream goes on, with a gap where it
- * was): the oldest hole is then declared a gap at once and the queue drained, and this repeats
- * until the segment fits or has become in-order, when it is delivered without a copy. So a cap
- * costs the hole, never the segment's own bytes. */
+ * declares. Delivers whatever becomes contiguous. Returns 0, or CT_ELIMIT (a queue cap) /
+ * CT_ENOMEM (allocation failed) when a segment could not be queued. Both are counted in
+ * cap_hits and the stream goes on: the hole in front of the queue is declared a gap at once
+ * and what follows it delivered, until the segment fits or has become in-order, when it is
+ * delivered without a copy. A cap costs the hole, never the segment's own bytes. */
 int ct_reasm_segment(struct ct_reasm *r, struct ct_reasm_shared *sh, uint32_t seq,
 		     uint8_t flags, const uint8_t *p, uint32_t caplen, uint32_t wirelen,
 		     uint64_t ts_ns, const struct ct_reasm_cb *cb, void *ctx);
