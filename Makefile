@@ -4,6 +4,7 @@
 #   make deps          install the Debian packages we need, when they are missing
 #   make test          deps, then every test: plain build, clang -Werror build, ASan+UBSan build
 #   make check         the tests of one build only (BUILD=..., SANITIZE=...)
+#   make demo          replay a shipped capture and show what was recorded
 #   make bench         benchmarks, printed as ratios measured side by side in one run
 #   make SANITIZE=address,undefined   a sanitizer build (in build/san)
 
@@ -41,7 +42,7 @@ TOOL_SRC := $(wildcard tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 SCRIPT_TESTS := $(sort $(wildcard tests/golden/*.t tests/integration/*.t))
 
-.PHONY: all deps test check unit warnings bench clean
+.PHONY: all deps test check unit warnings bench demo clean
 .DELETE_ON_ERROR:
 
 all: $(BIN) $(TEST_BIN) $(TOOL_BIN)
@@ -96,6 +97,15 @@ test: deps
 
 bench: deps all
 	tools/bench.sh $(abspath $(BUILD))
+
+# The shipped example: replay a capture and show what was recorded.
+DEMO_CAP := captures/public/tcpdump/resp_1_benchmark.pcap
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	$(BIN) replay -q -w $(BUILD)/demo.db $(DEMO_CAP)
+	@sqlite3 -header -column $(BUILD)/demo.db \
+		"SELECT id, client, server, orient, pkts_c2s + pkts_s2c AS packets, \
+		 bytes_c2s, bytes_s2c, gaps_c2s + gaps_s2c AS gaps, close_reason FROM connections"
 
 clean:
 	rm -rf build

@@ -38,7 +38,32 @@
 #define CT_STORE_BATCH_NS 1000000000ull         /* or at most 1 s wall time per transaction */
 
 /* ---- RESP decoder (src/resp.c) ---- */
+#define CT_RESP_MAX_DEPTH 32u             /* aggregates open at once (nesting depth) */
+#define CT_RESP_AGG_MAX_ELEMS 2147483647u /* declared count of one aggregate (Redis: INT_MAX) */
+#define CT_RESP_BULK_MAX_BYTES (512u << 20) /* a bulk string: Redis proto-max-bulk-len default */
+#define CT_RESP_INLINE_MAX_BYTES (64u << 10) /* an inline command line: Redis PROTO_INLINE_MAX_SIZE */
+#define CT_RESP_HEADER_MAX_BYTES 128u     /* a length, count, integer, double, boolean or null
+					     line, type byte to LF */
+#define CT_RESP_LINE_MAX_BYTES (1u << 20) /* a simple string, error or big number line */
+#define CT_RESP_ELEM_CAP_BYTES 512u       /* bytes of one element shown to callbacks; longer = cut */
+#define CT_RESP_RDB_MAX_BYTES (1ull << 40) /* a replication RDB payload ("$<len>", disk mode) */
+#define CT_RESP_RESYNC_INLINE_BYTES 256u  /* an inline line held as a resync candidate; longer
+					     lines are not taken as a place to resync */
 
 /* ---- memcached decoders (src/mc_*.c) ---- */
+#define CT_MC_KEY_MAX_BYTES 250u      /* memcached KEY_MAX_LENGTH; longer keys are flagged, counted */
+#define CT_MC_TOKEN_MAX_BYTES 256u    /* a token assembled across chunks (key, number, meta flag) */
+#define CT_MC_WORD_MAX_BYTES 32u      /* command/reply word kept as sent; longer words are cut */
+#define CT_MC_TEXT_MAX_BYTES 256u     /* rest-of-line text kept (VERSION, *_ERROR, STAT); cut */
+#define CT_MC_META_BUF_BYTES 512u     /* meta flag tokens of one line; more = bad arguments */
+#define CT_MC_LINE_MAX_BYTES 8192u    /* a text line other than get/gets/gat/gats */
+#define CT_MC_GET_LINE_MAX_BYTES (8u << 20) /* a get/gets/gat/gats line (20,000+ keys) */
+#define CT_MC_LINE_MAX_TOKENS 64u     /* tokens on a line other than get/gets/gat/gats */
+#define CT_MC_VALUE_MAX_BYTES (1u << 30) /* a value: memcached's largest item size (-I 1024m) */
+#define CT_MC_BIN_BODY_MAX_BYTES (CT_MC_VALUE_MAX_BYTES + 1024u) /* binary total body length */
+#define CT_MC_BIN_RESYNC_BODY_MAX_BYTES (8u << 20) /* body length believed when resyncing */
+#define CT_MC_UDP_SLOTS 8u            /* out-of-order datagrams waiting, per UDP direction */
+#define CT_MC_UDP_SLOT_BYTES 1400u    /* largest payload that can wait (memcached sends <= 1400) */
+#define CT_MC_UDP_WAIT_NS 500000000ull /* a response missing datagrams is given up after 0.5 s */
 
 #endif
