@@ -488,11 +488,11 @@ void ct_mc_value_update(struct ct_mc *d, const uint8_t *p, uint32_t n, int last)
 			d->hashing = H_DONE;
 			return;
 		}
-		(void)XXH3_64bits_reset(&d->xxh);
+		ct_hash_reset(&d->xxh);
 		d->hashing = H_STREAM;
 	}
 	if (d->hashing == H_STREAM)
-		(void)XXH3_64bits_update(&d->xxh, p, n);
+		ct_hash_update(&d->xxh, p, n);
 }
 
 void ct_mc_value_end(struct ct_mc *d)
@@ -502,7 +502,7 @@ void ct_mc_value_end(struct ct_mc *d)
 		d->m.value_hash = XXH3_64bits(empty, 0);
 		d->hashing = H_DONE;
 	} else if (d->hashing == H_STREAM) {
-		d->m.value_hash = XXH3_64bits_digest(&d->xxh);
+		d->m.value_hash = ct_hash_digest(&d->xxh);
 		d->hashing = H_DONE;
 	}
 	if (d->hashing == H_DONE && !(d->m.flags & CT_MC_MF_GAP))

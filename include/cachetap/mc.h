@@ -38,10 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifndef XXH_STATIC_LINKING_ONLY
-#define XXH_STATIC_LINKING_ONLY /* for XXH3_state_t's size: the state is embedded, not malloced */
-#endif
-#include <xxhash.h>
+#include "cachetap/hash.h"
 
 #include "cachetap/common.h"
 #include "cachetap/limits.h"
@@ -358,7 +355,7 @@ struct ct_mc {
 	uint8_t textbuf[CT_MC_TEXT_MAX_BYTES];
 	uint8_t metabuf[CT_MC_META_BUF_BYTES];
 	uint8_t extbuf[255];
-	XXH3_state_t xxh;
+	struct ct_hash xxh; /* streaming value fingerprint (hash.h) */
 };
 
 /* Sets up `d` for one direction. `o` may be NULL (defaults: hash values, auto framing).
