@@ -83,7 +83,7 @@ deps:
 
 # The tests of one build: unit tests (TAP), then golden and integration scripts.
 check: all
-	CT_BUILD=$(abspath $(BUILD)) CT_BIN=$(abspath $(BIN)) CT_SANITIZE=$(SANITIZE) \
+	CT_TOP=$(CURDIR) CT_BUILD=$(abspath $(BUILD)) CT_BIN=$(abspath $(BIN)) CT_SANITIZE=$(SANITIZE) \
 		prove --exec '' $(TEST_BIN) $(SCRIPT_TESTS)
 
 warnings:

@@ -13,6 +13,8 @@
 #include "cachetap/capture.h"
 #include "cachetap/limits.h"
 #include "cachetap/pipeline.h"
+#include "cachetap/proto.h"
+#include "cachetap/report.h"
 #include "cachetap/store.h"
 
 #define EXIT_USAGE 2
@@ -44,6 +46,7 @@ static void usage_main(FILE *out)
 		"commands:\n"
 		"  replay  [OPTIONS] FILE...   decode pcap/pcapng files ('-' = stdin), merged in time order\n"
 		"  capture [OPTIONS] -i IFACE  live capture until SIGINT/SIGTERM or --duration SECONDS\n"
+		"  timeline [OPTIONS] DB [KEY] print the event timeline (all keys, or one)\n"
 		"\n"
 		"'cachetap COMMAND --help' describes each command. cachetap --version prints the version.\n");
 }
@@ -56,6 +59,8 @@ static const char common_help[] =
 	"      --http PORTS       TCP ports decoded as HTTP/1.x (default 80,8080)\n"
 	"      --decode LIST      protocols to decode: redis,memcached,http (default all), or\n"
 	"                         'none' for capture and TCP reassembly only\n"
+	"      --values MODE      what is stored of values: none, or hash (XXH3 fingerprint,\n"
+	"                         the default)\n"
 	"  -f, --filter BPF       extra BPF expression, ANDed with the capture's own\n"
 	"  -q, --quiet            no progress on stderr\n"
 	"  -h, --help             this help\n"
@@ -105,6 +110,8 @@ enum {
 	OPT_DECODE,
 	OPT_DURATION,
 	OPT_ALL_PORTS,
+	OPT_VALUES,
+	OPT_LIMIT,
 };
 
 static const struct option long_opts[] = {
@@ -113,6 +120,7 @@ static const struct option long_opts[] = {
 	{ "memcached", required_argument, NULL, OPT_MEMCACHED },
 	{ "http", required_argument, NULL, OPT_HTTP },
 	{ "decode", required_argument, NULL, OPT_DECODE },
+	{ "values", required_argument, NULL, OPT_VALUES },
 	{ "filter", required_argument, NULL, 'f' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -245,6 +253,7 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 	c->db = "cachetap.db";
 	c->po.command = argv[0];
 	c->po.decode = CT_DECODE_ALL;
+	c->po.values = CT_VALUES_HASH;
 	if (parse_ports("--redis", "6379", c->po.redis_ports, c->redis, sizeof c->redis) ||
 	    parse_ports("--memcached", "11211", c->po.memcached_ports, c->memcached,
 			sizeof c->memcached) ||
@@ -274,6 +283,16 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 			rc = parse_ports("--http", optarg, c->po.http_ports, c->http, sizeof c->http);
 			break;
 		case OPT_DECODE: rc = parse_decode(optarg, &c->po.decode); break;
+		case OPT_VALUES:
+			if (strcmp(optarg, "none") == 0)
+				c->po.values = CT_VALUES_NONE;
+			else if (strcmp(optarg, "hash") == 0)
+				c->po.values = CT_VALUES_HASH;
+			else if (strcmp(optarg, "full") == 0)
+				rc = bad("--values", optarg, "is not implemented yet (use none or hash)");
+			else
+				rc = bad("--values", optarg, "is not one of none, hash");
+			break;
 		case 'i': c->iface = optarg; break;
 		case 'B':
 			rc = parse_size("--buffer-size", optarg, CT_CAPTURE_BUFFER_BYTES_MIN, 1u << 31,
@@ -440,6 +459,80 @@ static int cmd_capture(int argc, char **argv)
 	return run(&c, src, argc, argv);
 }
 
+static void usage_timeline(FILE *out)
+{
+	fprintf(out,
+		"usage: cachetap timeline [OPTIONS] DB [KEY]\n"
+		"\n"
+		"Prints the event timeline of a cachetap database in capture-time order: when each\n"
+		"node or client-side cache received each read, write, delete and invalidation of a\n"
+		"key. The recipient is the server for client-to-server rows and the client for\n"
+		"server-to-client rows (pushes). Works while a capture is still writing DB.\n"
+		"\n"
+		"options:\n"
+		"  -n, --limit N   print at most N events\n"
+		"  -h, --help      this help\n"
+		"\n"
+		"Exit status: 0 done, 2 bad usage or not a cachetap database.\n");
+}
+
+static int cmd_timeline(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "limit", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ct_timeline_opts o;
+	memset(&o, 0, sizeof o);
+	optind = 1;
+	opterr = 0;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "+:n:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'h': usage_timeline(stdout); return 0;
+		case 'n': {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || v == 0) {
+				bad("--limit", optarg, "is not a positive number");
+				return EXIT_USAGE;
+			}
+			o.limit = v;
+			break;
+		}
+		case ':':
+			fprintf(stderr, "cachetap timeline: option '%s' needs a value\n", argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			fprintf(stderr, "cachetap timeline: unknown option '%s' (see cachetap timeline --help)\n",
+				argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	int left = argc - optind;
+	if (left < 1 || left > 2) {
+		fprintf(stderr, "cachetap timeline: expected DB [KEY] (see cachetap timeline --help)\n");
+		return EXIT_USAGE;
+	}
+	const char *db = argv[optind];
+	if (access(db, R_OK) != 0) {
+		fprintf(stderr, "cachetap timeline: %s: %s\n", db, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (left == 2) {
+		o.key = (const uint8_t *)argv[optind + 1];
+		o.key_len = strlen(argv[optind + 1]);
+	}
+	char err[512];
+	if (ct_timeline_print(db, &o, stdout, err, sizeof err)) {
+		fprintf(stderr, "cachetap timeline: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -459,6 +552,8 @@ int main(int argc, char **argv)
 		return cmd_replay(argc - 1, argv + 1);
 	if (strcmp(cmd, "capture") == 0)
 		return cmd_capture(argc - 1, argv + 1);
+	if (strcmp(cmd, "timeline") == 0)
+		return cmd_timeline(argc - 1, argv + 1);
 	fprintf(stderr, "cachetap: unknown command '%s' (see cachetap --help)\n", cmd);
 	return EXIT_USAGE;
 }

@@ -5,6 +5,7 @@
  * Live sources are sampled for kernel and interface drops every CT_CAPTURE_STATS_PERIOD_NS of
  * wall time and at the end. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,21 @@
 #include "cachetap/limits.h"
 #include "cachetap/net.h"
 #include "cachetap/pipeline.h"
+#include "cachetap/proto.h"
+
+/* The protocol modules, tried in order for each new connection: the first whose server port
+ * matches decodes it. */
+struct module {
+	unsigned decode_bit;
+	size_t ports_offset; /* offsetof(struct ct_pipeline_opts, ..._ports) */
+	const struct ct_proto_ops *ops;
+};
+
+static const struct module modules[] = {
+	{ CT_DECODE_REDIS, offsetof(struct ct_pipeline_opts, redis_ports), &ct_proto_redis },
+	{ CT_DECODE_MEMCACHED, offsetof(struct ct_pipeline_opts, memcached_ports),
+	  &ct_proto_memcached },
+};
 
 struct ct_pipeline {
 	struct ct_pipeline_opts o;
@@ -21,6 +37,9 @@ struct ct_pipeline {
 	struct ct_net_stats net;
 	struct ct_source_stats src;
 	struct ct_run_stats run;
+	struct ct_proto_config cfg;
+	struct ct_emit emit;
+	struct ct_proto_stats pstats[CT_ARRAY_LEN(modules)];
 	int live;
 };
 
@@ -36,9 +55,14 @@ static const char *const close_name[] = { "none", "fin", "rst", "idle", "evict",
 
 /* ---- flow callbacks ---- */
 
-static void on_release(void *ctx, struct ct_conn *c)
+static const struct ct_proto_ops *conn_ops(const struct ct_conn *c)
 {
-	struct ct_pipeline *p = ctx;
+	return c->app_ops;
+}
+
+/* Writes the connection's row: at open, and again with final counters at release. */
+static void write_conn(struct ct_pipeline *p, const struct ct_conn *c)
+{
 	char cli[CT_ENDPOINT_STRLEN], srv[CT_ENDPOINT_STRLEN];
 	ct_endpoint_str(&c->cli_ip, c->cli_port, cli, sizeof cli);
 	ct_endpoint_str(&c->srv_ip, c->srv_port, srv, sizeof srv);
@@ -48,7 +72,7 @@ static void on_release(void *ctx, struct ct_conn *c)
 		.client = cli,
 		.server = srv,
 		.orient = c->orient < CT_ARRAY_LEN(orient_name) ? orient_name[c->orient] : "?",
-		.app = NULL,
+		.app = conn_ops(c) ? conn_ops(c)->name : NULL,
 		.close_reason = c->close_reason < CT_ARRAY_LEN(close_name) ? close_name[c->close_reason]
 									    : "?",
 		.first_ts_ns = c->first_ts_ns,
@@ -67,7 +91,82 @@ static void on_release(void *ctx, struct ct_conn *c)
 	p->sink->ops->conn(p->sink, &r);
 }
 
+static void on_event(void *ctx, const struct ct_event *ev)
+{
+	struct ct_pipeline *p = ctx;
+	p->run.events++;
+	p->sink->ops->event(p->sink, ev);
+}
+
+static void on_open(void *ctx, struct ct_conn *c)
+{
+	struct ct_pipeline *p = ctx;
+	for (size_t i = 0; i < CT_ARRAY_LEN(modules); i++) {
+		const struct module *m = &modules[i];
+		const uint8_t *ports = (const uint8_t *)&p->o + m->ports_offset;
+		if (!(p->o.decode & m->decode_bit) || !ct_portmap_has(ports, c->srv_port))
+			continue;
+		struct ct_proto_open o = {
+			.conn_id = c->id,
+			.midstream = c->l4 == CT_L4_TCP && c->orient != CT_ORIENT_SYN,
+			.cfg = &p->cfg,
+			.emit = &p->emit,
+			.stats = &p->pstats[i],
+		};
+		c->app = m->ops->open(&o);
+		if (c->app)
+			c->app_ops = m->ops;
+		else
+			p->pstats[i].alloc_fail++;
+		break;
+	}
+	write_conn(p, c);
+}
+
+static void on_data(void *ctx, struct ct_conn *c, int dir, uint64_t off, const uint8_t *d,
+		    uint32_t len, uint64_t ts_ns)
+{
+	CT_UNUSED(ctx);
+	if (c->app)
+		conn_ops(c)->data(c->app, dir, off, d, len, ts_ns);
+}
+
+static void on_gap(void *ctx, struct ct_conn *c, int dir, uint64_t off, uint64_t len,
+		   uint64_t ts_ns)
+{
+	CT_UNUSED(ctx);
+	if (c->app)
+		conn_ops(c)->gap(c->app, dir, off, len, ts_ns);
+}
+
+static void on_datagram(void *ctx, struct ct_conn *c, int dir, const uint8_t *d, uint32_t len,
+			uint32_t wirelen, uint64_t ts_ns)
+{
+	CT_UNUSED(ctx);
+	CT_UNUSED(wirelen); /* a cut datagram is decoded as far as it goes */
+	if (c->app && conn_ops(c)->datagram)
+		conn_ops(c)->datagram(c->app, dir, d, len, ts_ns);
+}
+
+static void on_close(void *ctx, struct ct_conn *c)
+{
+	CT_UNUSED(ctx);
+	if (c->app)
+		conn_ops(c)->close(c->app, c->last_ts_ns);
+	c->app = NULL;
+}
+
+static void on_release(void *ctx, struct ct_conn *c)
+{
+	write_conn(ctx, c);
+}
+
 static const struct ct_flow_cb flow_cb = {
+	.open = on_open,
+	.data = on_data,
+	.gap = on_gap,
+	.datagram = on_datagram,
+	.close = on_close,
 	.release = on_release,
 };
 
@@ -115,6 +214,12 @@ static void collect(struct ct_pipeline *p)
 	r->truncated_frames = p->net.by_result[CT_NET_TRUNCATED];
 	r->malformed_frames = p->net.by_result[CT_NET_MALFORMED];
 	r->bad_linktype = p->net.by_result[CT_NET_LINKTYPE];
+	r->parse_errors = r->resyncs = r->unmatched_replies = 0;
+	for (size_t i = 0; i < CT_ARRAY_LEN(modules); i++) {
+		r->parse_errors += p->pstats[i].parse_errors;
+		r->resyncs += p->pstats[i].resyncs;
+		r->unmatched_replies += p->pstats[i].unmatched_replies;
+	}
 }
 
 int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, volatile sig_atomic_t *stop)
@@ -199,6 +304,9 @@ struct ct_pipeline *ct_pipeline_new(const struct ct_pipeline_opts *o, struct ct_
 		return NULL;
 	p->o = *o;
 	p->sink = sink;
+	p->cfg.values = o->values;
+	p->emit.event = on_event;
+	p->emit.ctx = p;
 
 	/* Every configured protocol port is a server port for orientation. */
 	struct ct_flow_opts fo;

@@ -5,6 +5,7 @@
  * so nothing already decoded is lost on a stop. A failed write is counted and logged once; it
  * does not stop the capture. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -33,6 +34,19 @@ static const char schema_sql[] =
 	"  dup_bytes_c2s INTEGER, dup_bytes_s2c INTEGER,"
 	"  conflict_bytes_c2s INTEGER, conflict_bytes_s2c INTEGER,"
 	"  midstream INTEGER);"
+	"CREATE TABLE events("
+	"  id INTEGER PRIMARY KEY, conn_id INTEGER NOT NULL, ts_ns INTEGER NOT NULL,"
+	"  first_ts_ns INTEGER, proto TEXT, dir TEXT, via TEXT, cmd TEXT, class TEXT, key TEXT,"
+	"  status TEXT, latency_ns INTEGER, value_hash TEXT, db INTEGER, flags INTEGER,"
+	"  detail TEXT, stream_off INTEGER);"
+	/* SPEC 5: the timeline, one row per (event, key). */
+	"CREATE VIEW timeline AS SELECT e.ts_ns AS ts_ns, e.proto AS proto, c.server AS server,"
+	"  c.client AS client, e.dir AS dir, e.via AS via, e.cmd AS cmd, e.class AS class,"
+	"  e.key AS key, e.status AS status, e.latency_ns AS latency_ns,"
+	"  e.value_hash AS value_hash, e.first_ts_ns AS first_ts_ns, e.db AS db,"
+	"  e.detail AS detail, e.flags AS flags, e.conn_id AS conn_id, e.id AS event_id,"
+	"  e.stream_off AS stream_off"
+	"  FROM events e JOIN connections c ON c.id = e.conn_id;"
 	"CREATE TABLE capture_drops("
 	"  ts_ns INTEGER, kernel_recv INTEGER, kernel_drops INTEGER, iface_drops INTEGER);"
 	"CREATE TABLE run_stats("
@@ -49,11 +63,14 @@ static const char schema_sql[] =
 	"  reassembly_gaps, parse_errors, resyncs, unmatched_replies, connections, gap_bytes,"
 	"  started_ns, ended_ns, first_ts_ns, last_ts_ns FROM run_stats;";
 
-enum stmt_id { ST_META, ST_CONN, ST_DROPS, ST_RUN, ST_COUNT };
+enum stmt_id { ST_META, ST_CONN, ST_EVENT, ST_DROPS, ST_RUN, ST_COUNT };
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
-	[ST_CONN] = "INSERT INTO connections VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
+	[ST_EVENT] = "INSERT INTO events(conn_id, ts_ns, first_ts_ns, proto, dir, via, cmd, class,"
+		     " key, status, latency_ns, value_hash, db, flags, detail, stream_off)"
+		     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+	[ST_CONN] = "INSERT OR REPLACE INTO connections VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
 		    "?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)",
 	[ST_DROPS] = "INSERT INTO capture_drops VALUES (?1, ?2, ?3, ?4)",
 	[ST_RUN] = "INSERT INTO run_stats VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
@@ -192,6 +209,40 @@ static int store_conn(struct ct_sink *sink, const struct ct_conn_rec *c)
 	return step(s, ST_CONN);
 }
 
+static int store_event(struct ct_sink *sink, const struct ct_event *e)
+{
+	struct store *s = (struct store *)sink;
+	sqlite3_stmt *st = s->st[ST_EVENT];
+	int rc = begin_row(s);
+	if (rc)
+		return rc;
+	bind_u64(st, 1, e->conn_id);
+	bind_u64(st, 2, e->ts_ns);
+	bind_u64(st, 3, e->first_ts_ns);
+	bind_text(st, 4, ct_proto_name(e->proto));
+	sqlite3_bind_text(st, 5, e->dir == 0 ? "c2s" : "s2c", 3, SQLITE_STATIC);
+	bind_text(st, 6, ct_via_name(e->via));
+	sqlite3_bind_text(st, 7, e->cmd ? e->cmd : "", (int)e->cmd_len, SQLITE_TRANSIENT);
+	bind_text(st, 8, ct_class_name(e->cls));
+	if (e->flags & CT_EV_HAS_KEY)
+		sqlite3_bind_text(st, 9, e->key ? (const char *)e->key : "", (int)e->key_len,
+				  SQLITE_TRANSIENT);
+	bind_text(st, 10, ct_status_name(e->status));
+	if (e->flags & CT_EV_HAS_LATENCY)
+		bind_u64(st, 11, e->latency_ns);
+	if (e->flags & CT_EV_HAS_VALUE) {
+		char hex[17];
+		snprintf(hex, sizeof hex, "%016" PRIx64, e->value_hash);
+		sqlite3_bind_text(st, 12, hex, 16, SQLITE_TRANSIENT);
+	}
+	if (e->db >= 0)
+		sqlite3_bind_int(st, 13, e->db);
+	sqlite3_bind_int64(st, 14, e->flags);
+	bind_text(st, 15, e->detail);
+	bind_u64(st, 16, e->stream_off);
+	return step(s, ST_EVENT);
+}
+
 static int store_drops(struct ct_sink *sink, const struct ct_drop_sample *d)
 {
 	struct store *s = (struct store *)sink;
@@ -232,11 +283,18 @@ static int store_commit(struct ct_sink *sink)
 	return commit((struct store *)sink);
 }
 
+/* Indexes for the analysis queries are built once, at the end, so they cost nothing per row. */
+static const char index_sql[] =
+	"CREATE INDEX IF NOT EXISTS events_key_ts ON events(key, ts_ns);"
+	"CREATE INDEX IF NOT EXISTS events_ts ON events(ts_ns);";
+
 static void store_close(struct ct_sink *sink)
 {
 	struct store *s = (struct store *)sink;
 	if (s->db) {
 		commit(s);
+		if (!s->logged_error)
+			exec(s, index_sql);
 		for (int i = 0; i < ST_COUNT; i++)
 			sqlite3_finalize(s->st[i]);
 		sqlite3_close(s->db);
@@ -247,6 +305,7 @@ static void store_close(struct ct_sink *sink)
 static const struct ct_sink_ops store_ops = {
 	.meta = store_meta,
 	.conn = store_conn,
+	.event = store_event,
 	.drops = store_drops,
 	.run_stats = store_run,
 	.commit = store_commit,

@@ -51,6 +51,7 @@ struct ct_conn {
 				    * included (what tshark sums as tcp.len) */
 	struct ct_reasm r[2];      /* TCP only */
 	void *app;                 /* the consumer's per-connection state */
+	const void *app_ops;       /* and whatever the consumer needs to handle it */
 
 	/* private to flow.c */
 	uint64_t hash;

@@ -24,6 +24,7 @@ struct ct_pipeline_opts {
 	uint8_t memcached_ports[CT_PORTMAP_BYTES];
 	uint8_t http_ports[CT_PORTMAP_BYTES];
 	unsigned decode;          /* CT_DECODE_* protocols decoded; 0 = reassembly only */
+	unsigned values;          /* CT_VALUES_* (proto.h): what is stored of values */
 	uint64_t duration_ns;     /* live: stop after this long (0 = until a signal) */
 	int progress;             /* print progress on stderr (when it is a terminal) */
 	const char *command;      /* "replay", "capture": for the summary line */

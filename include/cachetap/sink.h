@@ -1,6 +1,7 @@
 /* The event model and where it goes.
  *
- * A sink receives what the pipeline learns — connection records, drop samples, run totals —
+ * A sink receives what the pipeline learns — connection records, events, drop samples, run
+ * totals —
  * as plain structs, and stores or exports them. store.c (SQLite) is the sink cachetap ships;
  * another sink (an exporter to a distributed engine, say) is a new file implementing
  * struct ct_sink_ops, not a change to the pipeline. Sinks never parse bytes. */
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "cachetap/common.h"
+#include "cachetap/event.h"
 
 /* One finished connection (written when it leaves the flow table). */
 struct ct_conn_rec {
@@ -53,7 +55,10 @@ struct ct_sink;
 
 struct ct_sink_ops {
 	int (*meta)(struct ct_sink *s, const char *key, const char *value);
+	/* A connection: called when it opens (counters still zero) and again when it leaves the
+	 * flow table with final counters; the second call replaces the first. */
 	int (*conn)(struct ct_sink *s, const struct ct_conn_rec *c);
+	int (*event)(struct ct_sink *s, const struct ct_event *e);
 	int (*drops)(struct ct_sink *s, const struct ct_drop_sample *d);
 	int (*run_stats)(struct ct_sink *s, const struct ct_run_stats *r);
 	int (*commit)(struct ct_sink *s);  /* make everything so far durable */

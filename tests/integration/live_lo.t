@@ -20,10 +20,10 @@ t() { # t COND NAME...
 	n=$((n + 1)); local c=$1; shift
 	if [ "$c" = 1 ]; then echo "ok $n - $*"; else echo "not ok $n - $*"; fi
 }
-echo "1..9"
+echo "1..12"
 if [ "$(id -u)" != 0 ]; then
 	echo "# live capture needs root (CAP_NET_RAW); run make test as root"
-	for _ in $(seq 9); do t 0 "root required"; done
+	for _ in $(seq 12); do t 0 "root required"; done
 	exit 1
 fi
 port=$(( 30000 + RANDOM % 20000 ))
@@ -72,3 +72,17 @@ t "$([ "${kd:-0}" -gt 0 ] && echo 1)" "forced drops are in capture_stats (kernel
 t "$(sqlite3 "$tmp/drop.db" "SELECT max(kernel_drops) > 0 FROM capture_drops")" "and in the capture_drops samples"
 sumd=$(sed -n 's/.* drops=\([0-9]*\).*/\1/p' "$tmp/drop.err")
 t "$([ "${sumd:-0}" -gt 0 ] && [ "$sumd" -ge "$kd" ] && echo 1)" "and in the summary line (drops=$sumd)"
+
+# --- 3. a clean stop on SIGINT: exit 0, the summary line, and the run committed ---
+"$bin" capture -q -i lo --redis "$port" -w "$tmp/int.db" 2> "$tmp/int.err" &
+cap=$!
+pids+=($cap)
+sleep 1
+redis-cli -p "$port" set sigint-test 1 > /dev/null
+sleep 0.5
+kill -INT "$cap"
+wait "$cap"; rc=$?
+sed 's/^/# /' "$tmp/int.err"
+t "$([ $rc = 0 ] && echo 1)" "SIGINT stops the capture cleanly (exit $rc)"
+t "$(grep -c '^cachetap capture: packets=' "$tmp/int.err")" "and it prints the summary line"
+t "$(sqlite3 "$tmp/int.db" "SELECT count(*) = 1 AND sum(packets) > 0 FROM capture_stats")" "and the run's totals are committed"
