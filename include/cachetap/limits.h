@@ -66,4 +66,28 @@
 #define CT_MC_UDP_SLOT_BYTES 1400u    /* largest payload that can wait (memcached sends <= 1400) */
 #define CT_MC_UDP_WAIT_NS 500000000ull /* a response missing datagrams is given up after 0.5 s */
 
+/* ---- memcached pairing (src/mc_pair.c) ---- */
+#define CT_MC_PAIR_PENDING_MAX 16384u      /* requests awaiting a reply, per connection */
+#define CT_MC_PAIR_ARENA_MAX_BYTES (1u << 20) /* keys of those requests, per connection */
+#define CT_MC_PAIR_SCAN_BUDGET (1u << 22)  /* pending requests examined for replies that matched
+					      none, per connection; past it pairing stops */
+#define CT_MC_PAIR_VALUE_SCAN_BUDGET 65536u /* keys compared for VALUE lines of one get that match
+					       no requested key; past it only the next key is tried */
+#define CT_MC_PAIR_RECOVER_IDLE_NS 1000000000ull /* stopped pairing restarts at a request sent
+						    1 s (capture time) after the last traffic */
+#define CT_MC_PAIR_UDP_WAIT_NS 2000000000ull /* a UDP request with no reply for 2 s is unanswered */
+#define CT_MC_PAIR_DETAIL_BYTES 96u        /* an event's detail text */
+
+/* ---- Redis command table (src/cmdtab_redis.c) ---- */
+#define CT_CMDTAB_REDIS_NAME_MAX_BYTES 32u /* longest (sub)command name looked up; longer = unknown */
+#define CT_CMDTAB_REDIS_NUM_MAX_BYTES 20u  /* longest integer argument parsed ("-9223372036854775808") */
+
+/* ---- Redis pairing and classification (src/redis_pair.c) ---- */
+#define CT_REDIS_PENDING_MAX 4096u          /* requests awaiting a reply, per connection */
+#define CT_REDIS_TX_MAX 4096u               /* commands queued in one MULTI */
+#define CT_REDIS_KEYS_MAX 65536u            /* keys held for pending requests, per connection */
+#define CT_REDIS_ARENA_MAX_BYTES (1u << 20) /* bytes of those keys, per connection */
+#define CT_REDIS_CMD_NAME_BYTES 32u         /* command name kept (longer names are cut) */
+#define CT_REDIS_PUSH_ARG_BYTES 512u        /* push kind/channel/payload bytes kept per message */
+
 #endif

@@ -1,0 +1,227 @@
+/* Unit tests of the Redis protocol module (src/redis_pair.c): whole conversations, both
+ * directions interleaved as they would arrive, turned into an event log that must match the
+ * expected one exactly. Every conversation is fed whole, split at every byte of each step, and
+ * one byte at a time, and the three logs must be identical. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cachetap/flow.h"
+#include "cachetap/proto.h"
+#include "tap.h"
+
+/* A step is one direction's bytes: "C..." client to server, "S..." server to client, or
+ * "G<offset>,<len>" a gap in the server stream, "g..." in the client stream. */
+struct conv {
+	const char *name;
+	int midstream;
+	const char *steps[16];
+	const char *want;
+};
+
+struct log {
+	char buf[16384];
+	size_t len;
+};
+
+static void on_event(void *ctx, const struct ct_event *e)
+{
+	struct log *l = ctx;
+	char key[256] = "-";
+	if (e->flags & CT_EV_HAS_KEY) {
+		size_t n = 0;
+		for (uint32_t i = 0; i < e->key_len && n + 5 < sizeof key; i++) {
+			uint8_t ch = e->key[i];
+			if (ch > 0x20 && ch < 0x7f)
+				key[n++] = (char)ch;
+			else
+				n += (size_t)snprintf(key + n, sizeof key - n, "\\x%02x", ch);
+		}
+		key[n] = '\0';
+	}
+	char lat[32] = "-";
+	if (e->flags & CT_EV_HAS_LATENCY)
+		snprintf(lat, sizeof lat, "%" PRIu64, e->latency_ns);
+	l->len += (size_t)snprintf(l->buf + l->len, sizeof l->buf - l->len,
+				   "%" PRIu64 " %s %s %.*s %s %s %s %s db=%d%s%s%s\n", e->ts_ns,
+				   e->dir == CT_C2S ? "c2s" : "s2c", ct_via_name(e->via),
+				   (int)e->cmd_len, e->cmd, ct_class_name(e->cls), key,
+				   ct_status_name(e->status), lat, e->db,
+				   (e->flags & CT_EV_HAS_VALUE) ? " value" : "",
+				   e->detail ? " " : "", e->detail ? e->detail : "");
+}
+
+/* Runs a conversation feeding each step in pieces of `piece` bytes (0 = whole). */
+static void run(const struct conv *cv, size_t piece, struct log *l, struct ct_proto_stats *st)
+{
+	struct ct_proto_config cfg = { .values = CT_VALUES_HASH };
+	struct ct_emit emit = { on_event, l };
+	struct ct_proto_open o = {
+		.conn_id = 1, .midstream = cv->midstream, .cfg = &cfg, .emit = &emit, .stats = st,
+	};
+	memset(l, 0, sizeof *l);
+	memset(st, 0, sizeof *st);
+	void *c = ct_proto_redis.open(&o);
+	if (!c) {
+		ok(0, "%s: open", cv->name);
+		return;
+	}
+	uint64_t off[2] = { 0, 0 };
+	for (int i = 0; cv->steps[i]; i++) {
+		const char *s = cv->steps[i];
+		uint64_t ts = (uint64_t)(i + 1) * 1000;
+		int dir = (s[0] == 'C' || s[0] == 'g') ? CT_C2S : CT_S2C;
+		if (s[0] == 'G' || s[0] == 'g') {
+			uint64_t n = strtoull(s + 1, NULL, 10);
+			ct_proto_redis.gap(c, dir, off[dir], n, ts);
+			off[dir] += n;
+			continue;
+		}
+		size_t len = strlen(s + 1);
+		/* Each piece is a fresh heap copy, so a kept pointer shows up under ASan. */
+		for (size_t at = 0; at < len;) {
+			size_t n = piece && len - at > piece ? piece : len - at;
+			uint8_t *q = malloc(n);
+			memcpy(q, s + 1 + at, n);
+			ct_proto_redis.data(c, dir, off[dir], q, (uint32_t)n, ts);
+			free(q);
+			off[dir] += n;
+			at += n;
+		}
+	}
+	ct_proto_redis.close(c, 99000);
+}
+
+static void check(const struct conv *cv)
+{
+	static struct log whole, bytes;
+	struct ct_proto_stats st, st1;
+	run(cv, 0, &whole, &st);
+	is_str(whole.buf, cv->want, "%s", cv->name);
+	run(cv, 1, &bytes, &st1);
+	is_str(bytes.buf, whole.buf, "%s: one byte at a time", cv->name);
+	/* Split each step in two at every position of the longest step. */
+	size_t longest = 0;
+	for (int i = 0; cv->steps[i]; i++)
+		if (strlen(cv->steps[i]) > longest)
+			longest = strlen(cv->steps[i]);
+	int bad = 0;
+	for (size_t p = 2; p < longest; p++) {
+		static struct log split;
+		run(cv, p, &split, &st1);
+		if (strcmp(split.buf, whole.buf) != 0 && !bad++)
+			diag("pieces of %zu bytes give:\n%s", p, split.buf);
+	}
+	is_int(bad, 0, "%s: every piece size", cv->name);
+}
+
+static const struct conv convs[] = {
+	{ "pipelined SET, GET hit, GET miss",
+	  0,
+	  { "C*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n"
+	    "*2\r\n$3\r\nget\r\n$1\r\nb\r\n",
+	    "S+OK\r\n$1\r\n1\r\n$-1\r\n", NULL },
+	  "1000 c2s command SET write a ok 1000 db=0 value\n"
+	  "1000 c2s command GET read a hit 1000 db=0 value\n"
+	  "1000 c2s command GET read b miss 1000 db=0\n" },
+	{ "MGET with a miss, DEL of two keys, an error",
+	  0,
+	  { "C*3\r\n$4\r\nMGET\r\n$1\r\nx\r\n$1\r\ny\r\n", "S*2\r\n$2\r\nvx\r\n$-1\r\n",
+	    "C*3\r\n$3\r\nDEL\r\n$1\r\nx\r\n$1\r\ny\r\n", "S:1\r\n",
+	    "C*2\r\n$4\r\nINCR\r\n$1\r\nh\r\n", "S-WRONGTYPE Operation against a key\r\n", NULL },
+	  "1000 c2s command MGET read x hit 1000 db=0 value\n"
+	  "1000 c2s command MGET read y miss 1000 db=0\n"
+	  "3000 c2s command DEL delete x ok 1000 db=0\n"
+	  "3000 c2s command DEL delete y ok 1000 db=0\n"
+	  "5000 c2s command INCR write h error 1000 db=0\n" },
+	{ "CLIENT REPLY OFF, SKIP and ON",
+	  0,
+	  { "C*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$3\r\nOFF\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n"
+	    "*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$2\r\nON\r\n",
+	    "S+OK\r\n",
+	    "C*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP\r\n*2\r\n$3\r\nDEL\r\n$1\r\nm\r\n"
+	    "*2\r\n$3\r\nDEL\r\n$1\r\nn\r\n",
+	    "S:1\r\n", NULL },
+	  "1000 c2s command CLIENT other - noreply - db=0\n"
+	  "1000 c2s command DEL delete k noreply - db=0\n"
+	  "1000 c2s command CLIENT other - ok 1000 db=0\n"
+	  "3000 c2s command CLIENT other - noreply - db=0\n"
+	  "3000 c2s command DEL delete m noreply - db=0\n"
+	  "3000 c2s command DEL delete n ok 1000 db=0\n" },
+	{ "MULTI/EXEC: writes take effect at EXEC",
+	  0,
+	  { "C*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n2\r\n"
+	    "*2\r\n$3\r\nGET\r\n$1\r\nb\r\n",
+	    "S+OK\r\n+QUEUED\r\n+QUEUED\r\n", "C*1\r\n$4\r\nEXEC\r\n",
+	    "S*2\r\n+OK\r\n$-1\r\n", NULL },
+	  "1000 c2s command MULTI other - ok 1000 db=0\n"
+	  "3000 c2s command SET write a ok 1000 db=0 value in MULTI\n"
+	  "3000 c2s command GET read b miss 1000 db=0 in MULTI\n"
+	  "3000 c2s command EXEC other - ok 1000 db=0\n" },
+	{ "HELLO 3, an invalidate push between replies, flush-all push",
+	  0,
+	  { "C*2\r\n$5\r\nHELLO\r\n$1\r\n3\r\n", "S%1\r\n$6\r\nserver\r\n$5\r\nredis\r\n",
+	    "C*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n",
+	    "S$1\r\nv\r\n>2\r\n$10\r\ninvalidate\r\n*2\r\n$2\r\nk1\r\n$2\r\nk9\r\n$-1\r\n",
+	    "S>2\r\n$10\r\ninvalidate\r\n_\r\n", NULL },
+	  "1000 c2s command HELLO other - ok 1000 db=0\n"
+	  "3000 c2s command GET read k1 hit 1000 db=0 value\n"
+	  "4000 s2c push INVALIDATE invalidate k1 ok - db=-1\n"
+	  "4000 s2c push INVALIDATE invalidate k9 ok - db=-1\n"
+	  "3000 c2s command GET read k2 miss 1000 db=0\n"
+	  "5000 s2c push INVALIDATE invalidate - ok - db=-1 flush all\n" },
+	{ "RESP2 tracking redirect, keyspace and keyevent notifications",
+	  0,
+	  { "C*2\r\n$9\r\nSUBSCRIBE\r\n$20\r\n__redis__:invalidate\r\n",
+	    "S*3\r\n$9\r\nsubscribe\r\n$20\r\n__redis__:invalidate\r\n:1\r\n",
+	    "S*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$3\r\nfoo\r\n",
+	    "C*2\r\n$10\r\nPSUBSCRIBE\r\n$12\r\n__key*@0__:*\r\n",
+	    "S*4\r\n$8\r\npmessage\r\n$12\r\n__key*@0__:*\r\n$18\r\n__keyspace@0__:bar\r\n"
+	    "$3\r\ndel\r\n",
+	    "S*4\r\n$8\r\npmessage\r\n$12\r\n__key*@0__:*\r\n$22\r\n__keyevent@0__:expired\r\n"
+	    "$3\r\nbaz\r\n",
+	    "S*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n", NULL },
+	  "1000 c2s command SUBSCRIBE other __redis__:invalidate ok - db=0\n"
+	  "3000 s2c push MESSAGE invalidate foo ok - db=-1 tracking\n"
+	  "4000 c2s command PSUBSCRIBE other __key*@0__:* ok - db=0\n"
+	  "5000 s2c push PMESSAGE invalidate bar ok - db=0 keyspace del\n"
+	  "6000 s2c push PMESSAGE invalidate baz ok - db=0 keyevent expired\n"
+	  "7000 s2c push MESSAGE other - ok - db=-1 channel news\n" },
+	{ "replication: PSYNC, disk RDB, propagated stream, REPLCONF ACK",
+	  0,
+	  { "C*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n",
+	    "S+FULLRESYNC 8de1787ba490483314a4d30f1c628bc5025eb761 0\r\n",
+	    "S\n\n$5\r\nREDIS*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n",
+	    "S*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n",
+	    "C*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n42\r\n", NULL },
+	  "1000 c2s command PSYNC other - ok 1000 db=0\n"
+	  "3000 s2c replication SELECT other - ok - db=0\n"
+	  "4000 s2c replication SET write k ok - db=3 value\n"
+	  "4000 s2c replication DEL delete k ok - db=3\n"
+	  "5000 c2s command REPLCONF other - noreply - db=0\n" },
+	{ "mid-stream: a reply with no command, then SELECT",
+	  1,
+	  { "S+OK\r\n", "C*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*2\r\n$3\r\nDEL\r\n$1\r\nq\r\n",
+	    "S+OK\r\n:0\r\n", NULL },
+	  "2000 c2s command SELECT other - ok 1000 db=-1\n"
+	  "2000 c2s command DEL delete q ok 1000 db=2\n" },
+	{ "a gap in the server stream: pending commands are unanswered",
+	  0,
+	  { "C*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n", "G9",
+	    "C*2\r\n$3\r\nGET\r\n$1\r\nc\r\n", "S$1\r\nz\r\n", NULL },
+	  "1000 c2s command GET read a unanswered - db=0\n"
+	  "1000 c2s command GET read b unanswered - db=0\n"
+	  "3000 c2s command GET read c hit 1000 db=0 value\n" },
+	{ "inline commands and the connection ends with one pending",
+	  0,
+	  { "CSET foo bar\r\nGET foo\r\n", "S+OK\r\n", NULL },
+	  "1000 c2s command SET write foo ok 1000 db=0 value\n"
+	  "1000 c2s command GET read foo unanswered - db=0\n" },
+};
+
+int main(void)
+{
+	for (size_t i = 0; i < CT_ARRAY_LEN(convs); i++)
+		check(&convs[i]);
+	return done_testing();
+}
