@@ -14,8 +14,9 @@ cap=$build/bench/redis.pcap
 mkdir -p "$build/bench"
 if [ ! -s "$cap" ]; then
 	echo "bench: making $cap (about 1 GB of redis-benchmark traffic; needs root)" >&2
-	"$top/tools/mkcap-redis.sh" "$cap.tmp" 1000 && mv "$cap.tmp" "$cap"
+	"$top/tools/mkcap-redis.sh" "$cap.tmp" 1000 && mv "$cap.tmp.port" "$cap.port" && mv "$cap.tmp" "$cap"
 fi
+port=$(cat "$cap.port")
 bytes=$(stat -c %s "$cap")
 run() { "$build/tools/benchrun" "$@" 2>&1 >/dev/null | tail -n 1; }
 median() { LC_ALL=C sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -23,12 +24,13 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 
 db=$build/bench/bench.db
 declare -A wall rss
-configs=(floor reasm)
+configs=(floor reasm redis)
 for ((i = 1; i <= rounds; i++)); do
 	for c in "${configs[@]}"; do
 		case $c in
 		floor) line=$(run "$build/tools/pcapfloor" "$cap") ;;
 		reasm) line=$(run "$build/cachetap" replay -q --decode none -w "$db" "$cap") ;;
+		redis) line=$(run "$build/cachetap" replay -q --redis "$port" -w "$db" "$cap") ;;
 		esac
 		case $line in *status=0*) ;; *) echo "bench: $c failed: $line" >&2; exit 1 ;; esac
 		wall[$c]+="$(echo "$line" | field wall_s) "
@@ -47,3 +49,4 @@ report() { # NAME CONFIG
 }
 report "libpcap read loop (floor)" floor
 report "cachetap replay --decode none" reasm
+report "cachetap replay (Redis decode+store)" redis

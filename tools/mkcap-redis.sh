@@ -4,6 +4,7 @@
 # (or after MAX_ROUNDS benchmark rounds), then cleans up everything it started, by PID.
 #
 # usage: tools/mkcap-redis.sh OUT.pcap [SIZE_MB]     (needs root for tcpdump on lo)
+# Writes the server port to OUT.pcap.port.
 set -euo pipefail
 out=${1:?usage: mkcap-redis.sh OUT.pcap [SIZE_MB]}
 size_mb=${2:-1024}
@@ -37,6 +38,7 @@ while [ "$round" -lt "$max_rounds" ]; do
 	echo "mkcap-redis: round $round: ${cur} MB" >&2
 	[ "$cur" -ge "$size_mb" ] && break
 done
+echo "$port" > "$out.port" # the server port, for --redis when decoding it
 kill -INT "$tcpdump_pid"
 wait "$tcpdump_pid" 2>/dev/null || true
 grep -E 'captured|dropped' "$work/tcpdump.log" >&2 || true
