@@ -64,10 +64,9 @@ enum {
 	P_KEYS_LOST = 1u << 5, /* keys of a multi-key get that did not fit the arena */
 	P_BINARY = 1u << 6,
 	P_UDP = 1u << 7,
-	P_STARTED = 1u << 8,   /* a reply of several messages has begun */
-	P_BAD = 1u << 9,       /* the decoder says memcached rejects it */
-	P_HAS_KEY = 1u << 10,  /* one key, first in its arena bytes */
-	P_MULTI = 1u << 11,    /* keys came through the key callback (get gets gat gats) */
+	P_BAD = 1u << 8,       /* the decoder says memcached rejects it */
+	P_HAS_KEY = 1u << 9,   /* one key, first in its arena bytes */
+	P_MULTI = 1u << 10,    /* keys came through the key callback (get gets gat gats) */
 };
 
 struct pend {
@@ -119,7 +118,16 @@ struct mc_conn {
 };
 
 /* ------------------------------------------------------------------------------------------ */
-/* Key arena.                                                                                  */
+/* Key arena: the bytes of pending requests, in FIFO order, so the oldest request's are first
+ * and letting go of requests only moves `ahead`.
+ *
+ *   abase        ahead                                                   atail
+ *   |  (freed)   | len|key bytes| len|key bytes|...| WORD |  (a get being  |
+ *                  ^ request 1 (a get: many keys)     ^ req 2 staged here)
+ *
+ * A key is one length byte (keys are at most 250 bytes) and its bytes; an unknown text command
+ * keeps its upper-cased word instead. Offsets are virtual (they never decrease), so moving the
+ * live bytes to the buffer's start changes no request.                                        */
 
 static uint8_t *arena_at(const struct mc_conn *c, uint64_t voff)
 {
@@ -545,7 +553,6 @@ static void take(struct mc_conn *c, struct pend *e, const struct ct_mc_msg *m)
 			finish(c, e, ct_mc_status(&e->k, out, m), m, NULL);
 	}
 	if (more) {
-		e->fl |= P_STARTED;
 		c->cur_active = 1;
 		c->cur_seq = e->seq;
 	}
