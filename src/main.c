@@ -260,7 +260,8 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 	    parse_ports("--http", "80,8080", c->po.http_ports, c->http, sizeof c->http))
 		return CT_EINVAL;
 
-	const char *shortopts = live ? "+:w:f:qhi:B:s:p" : "+:w:f:qh";
+	/* Options may come after the FILE operands, as with most GNU tools. */
+	const char *shortopts = live ? ":w:f:qhi:B:s:p" : ":w:f:qh";
 	optind = 1;
 	opterr = 0;
 	int ch;

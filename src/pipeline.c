@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cachetap/detect.h"
 #include "cachetap/limits.h"
 #include "cachetap/net.h"
 #include "cachetap/pipeline.h"
@@ -40,8 +41,13 @@ struct ct_pipeline {
 	struct ct_proto_config cfg;
 	struct ct_emit emit;
 	struct ct_proto_stats pstats[CT_ARRAY_LEN(modules)];
+	struct ct_conn *swap_conn; /* detection found it upside down: swap after this packet */
 	int live;
 };
+
+/* Payload detection state (ct_conn.app_detect): 0 not detecting, 1..CT_DETECT_MAX_CHUNKS
+ * chunks looked at so far, DETECT_DONE given up or decided. */
+#define DETECT_DONE 0xffu
 
 static uint64_t clock_ns(clockid_t id)
 {
@@ -98,35 +104,96 @@ static void on_event(void *ctx, const struct ct_event *ev)
 	p->sink->ops->event(p->sink, ev);
 }
 
+/* Attaches protocol module i to a connection. */
+static void attach(struct ct_pipeline *p, struct ct_conn *c, size_t i, int midstream)
+{
+	const struct module *m = &modules[i];
+	struct ct_proto_open o = {
+		.conn_id = c->id,
+		.midstream = midstream,
+		.cfg = &p->cfg,
+		.emit = &p->emit,
+		.stats = &p->pstats[i],
+	};
+	c->app = m->ops->open(&o);
+	if (c->app)
+		c->app_ops = m->ops;
+	else
+		p->pstats[i].alloc_fail++;
+}
+
 static void on_open(void *ctx, struct ct_conn *c)
 {
 	struct ct_pipeline *p = ctx;
+	int detect = 0;
 	for (size_t i = 0; i < CT_ARRAY_LEN(modules); i++) {
 		const struct module *m = &modules[i];
 		const uint8_t *ports = (const uint8_t *)&p->o + m->ports_offset;
-		if (!(p->o.decode & m->decode_bit) || !ct_portmap_has(ports, c->srv_port))
+		if (!(p->o.decode & m->decode_bit))
 			continue;
-		struct ct_proto_open o = {
-			.conn_id = c->id,
-			.midstream = c->l4 == CT_L4_TCP && c->orient != CT_ORIENT_SYN,
-			.cfg = &p->cfg,
-			.emit = &p->emit,
-			.stats = &p->pstats[i],
-		};
-		c->app = m->ops->open(&o);
-		if (c->app)
-			c->app_ops = m->ops;
-		else
-			p->pstats[i].alloc_fail++;
-		break;
+		detect = 1;
+		if (ct_portmap_has(ports, c->srv_port)) {
+			attach(p, c, i, c->l4 == CT_L4_TCP && c->orient != CT_ORIENT_SYN);
+			detect = 0;
+			break;
+		}
 	}
+	/* Not a configured port: look at the payload (the HTTP ports are not ours to guess). */
+	if (detect && !ct_portmap_has(p->o.http_ports, c->srv_port))
+		c->app_detect = 1;
 	write_conn(p, c);
+}
+
+/* Looks at a chunk of a connection on an unconfigured port; attaches the module it proves.
+ * Returns the direction the chunk really travels in, or -1 when nothing was attached. */
+static int detect(struct ct_pipeline *p, struct ct_conn *c, int dir, uint64_t off,
+		  const uint8_t *d, uint32_t len)
+{
+	unsigned allow = 0;
+	for (size_t i = 0; i < CT_ARRAY_LEN(modules); i++)
+		if (p->o.decode & modules[i].decode_bit)
+			allow |= 1u << modules[i].ops->proto;
+	struct ct_detect r;
+	/* A memcached UDP datagram starts with its 8-byte frame header. */
+	size_t skip = c->l4 == CT_L4_UDP && len > 8 ? 8 : 0;
+	if (ct_detect(d + skip, len - skip, allow, &r) != CT_DETECT_FOUND) {
+		if (++c->app_detect > CT_DETECT_MAX_CHUNKS)
+			c->app_detect = DETECT_DONE; /* connections.app stays NULL */
+		return -1;
+	}
+	c->app_detect = DETECT_DONE;
+	/* Decided on the very first byte of a stream whose SYN we saw: nothing was missed. */
+	int midstream = c->l4 == CT_L4_TCP && (off != 0 || c->orient != CT_ORIENT_SYN);
+	for (size_t i = 0; i < CT_ARRAY_LEN(modules); i++)
+		if (modules[i].ops->proto == r.proto)
+			attach(p, c, i, midstream);
+	if (!c->app)
+		return -1;
+	int real = r.from_client ? CT_C2S : CT_S2C;
+	/* A SYN settles who the client is; otherwise the payload does, after this packet. */
+	if (real != dir && c->orient != CT_ORIENT_SYN && c->l4 == CT_L4_TCP) {
+		p->swap_conn = c;
+		return real;
+	}
+	return dir;
+}
+
+/* While a swap is pending, the flow table still labels directions the old way. */
+static int real_dir(const struct ct_pipeline *p, const struct ct_conn *c, int dir)
+{
+	return c == p->swap_conn ? dir ^ 1 : dir;
 }
 
 static void on_data(void *ctx, struct ct_conn *c, int dir, uint64_t off, const uint8_t *d,
 		    uint32_t len, uint64_t ts_ns)
 {
-	CT_UNUSED(ctx);
+	struct ct_pipeline *p = ctx;
+	if (!c->app && c->app_detect && c->app_detect != DETECT_DONE) {
+		if ((dir = detect(p, c, dir, off, d, len)) < 0)
+			return;
+	} else {
+		dir = real_dir(p, c, dir);
+	}
 	if (c->app)
 		conn_ops(c)->data(c->app, dir, off, d, len, ts_ns);
 }
@@ -134,23 +201,28 @@ static void on_data(void *ctx, struct ct_conn *c, int dir, uint64_t off, const u
 static void on_gap(void *ctx, struct ct_conn *c, int dir, uint64_t off, uint64_t len,
 		   uint64_t ts_ns)
 {
-	CT_UNUSED(ctx);
+	struct ct_pipeline *p = ctx;
 	if (c->app)
-		conn_ops(c)->gap(c->app, dir, off, len, ts_ns);
+		conn_ops(c)->gap(c->app, real_dir(p, c, dir), off, len, ts_ns);
 }
 
 static void on_datagram(void *ctx, struct ct_conn *c, int dir, const uint8_t *d, uint32_t len,
 			uint32_t wirelen, uint64_t ts_ns)
 {
-	CT_UNUSED(ctx);
+	struct ct_pipeline *p = ctx;
 	CT_UNUSED(wirelen); /* a cut datagram is decoded as far as it goes */
+	if (!c->app && c->app_detect && c->app_detect != DETECT_DONE &&
+	    (dir = detect(p, c, dir, 0, d, len)) < 0)
+		return;
 	if (c->app && conn_ops(c)->datagram)
 		conn_ops(c)->datagram(c->app, dir, d, len, ts_ns);
 }
 
 static void on_close(void *ctx, struct ct_conn *c)
 {
-	CT_UNUSED(ctx);
+	struct ct_pipeline *p = ctx;
+	if (c == p->swap_conn)
+		p->swap_conn = NULL;
 	if (c->app)
 		conn_ops(c)->close(c->app, c->last_ts_ns);
 	c->app = NULL;
@@ -244,8 +316,14 @@ int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, volatile sig_a
 				p->run.first_ts_ns = f.ts_ns;
 			if (f.ts_ns > p->run.last_ts_ns)
 				p->run.last_ts_ns = f.ts_ns;
-			if (ct_net_decode(f.dlt, f.ts_ns, f.data, f.caplen, f.wirelen, &pkt, &p->net) == CT_NET_OK)
+			if (ct_net_decode(f.dlt, f.ts_ns, f.data, f.caplen, f.wirelen, &pkt, &p->net) ==
+			    CT_NET_OK) {
 				(void)ct_flow_packet(p->flow, &pkt); /* failures are counted inside */
+				if (p->swap_conn) {
+					ct_flow_swap(p->flow, p->swap_conn);
+					p->swap_conn = NULL;
+				}
+			}
 			/* Checking the clock on every frame would cost more than the frame. */
 			if ((p->run.packets & 0x3ff) != 0)
 				continue;

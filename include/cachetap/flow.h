@@ -52,6 +52,7 @@ struct ct_conn {
 	struct ct_reasm r[2];      /* TCP only */
 	void *app;                 /* the consumer's per-connection state */
 	const void *app_ops;       /* and whatever the consumer needs to handle it */
+	uint8_t app_detect;        /* the consumer's payload-detection state */
 
 	/* private to flow.c */
 	uint64_t hash;

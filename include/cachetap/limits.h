@@ -90,4 +90,8 @@
 #define CT_REDIS_CMD_NAME_BYTES 32u         /* command name kept (longer names are cut) */
 #define CT_REDIS_PUSH_ARG_BYTES 512u        /* push kind/channel/payload bytes kept per message */
 
+/* ---- payload detection (src/detect.c, src/pipeline.c) ---- */
+#define CT_DETECT_LINE_MAX_BYTES 4096u /* bytes of a first line or bulk examined for evidence */
+#define CT_DETECT_MAX_CHUNKS 8u        /* chunks per connection examined before giving up */
+
 #endif
