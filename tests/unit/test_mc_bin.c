@@ -4,14 +4,14 @@
 #define MC_TEST_NO_MAIN
 #include "test_mc_text.c"
 
-static void put_hdr(struct sb *s, uint8_t magic, uint8_t op, uint16_t keylen, uint8_t extlen,
-		    uint32_t body, uint32_t opaque)
+static void put_hdr(struct ct_fx_buf *s, uint8_t magic, uint8_t op, uint16_t keylen,
+		    uint8_t extlen, uint32_t body, uint32_t opaque)
 {
 	uint8_t h[24] = { magic, op, (uint8_t)(keylen >> 8), (uint8_t)keylen, extlen, 0, 0, 0,
 			  (uint8_t)(body >> 24), (uint8_t)(body >> 16), (uint8_t)(body >> 8),
 			  (uint8_t)body, (uint8_t)(opaque >> 24), (uint8_t)(opaque >> 16),
 			  (uint8_t)(opaque >> 8), (uint8_t)opaque };
-	sb_put(s, (const char *)h, sizeof h);
+	ct_fx_put(s, (const char *)h, sizeof h);
 }
 
 /* Every memcached request opcode, in its well-formed shape, is plausible (so the resync can
@@ -34,7 +34,7 @@ static void test_plausible(void)
 		{ 0x24, 4, 1, 0 },
 	};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-		struct sb s = { 0 };
+		struct ct_fx_buf s = { 0 };
 		put_hdr(&s, 0x80, good[i].op, good[i].key, good[i].ext,
 			good[i].ext + good[i].key + good[i].val, 0);
 		uint16_t cmd = 0;
@@ -63,7 +63,7 @@ static void test_plausible(void)
 		{ 0x77, 0, 0, 0, "unknown opcode" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		struct sb s = { 0 };
+		struct ct_fx_buf s = { 0 };
 		put_hdr(&s, 0x80, bad[i].op, bad[i].key, bad[i].ext, bad[i].body, 0);
 		ok(!ct_mc_bin_plausible((const uint8_t *)s.p, CT_MC_SIDE_CLIENT, NULL), "not plausible: %s",
 		   bad[i].why);
@@ -78,20 +78,20 @@ static void test_resync_after_garbage(void)
 {
 	uint32_t seed = 12345;
 	for (int round = 0; round < 200; round++) {
-		struct sb s = { 0 };
+		struct ct_fx_buf s = { 0 };
 		size_t glen = (size_t)round * 3;
 		for (size_t i = 0; i < glen; i++) {
 			seed = seed * 1103515245u + 12345u;
 			uint8_t c = (uint8_t)(seed >> 16);
 			if (c % 7 == 0)
 				c = 0x80; /* plenty of false magic bytes */
-			sb_put(&s, (const char *)&c, 1);
+			ct_fx_put(&s, (const char *)&c, 1);
 		}
 		/* three GETs with distinct keys; the last two must always be found */
 		for (int k = 0; k < 3; k++) {
 			put_hdr(&s, 0x80, 0x00, 2, 0, 2, (uint32_t)k + 100);
 			char key[2] = { 'k', (char)('0' + k) };
-			sb_put(&s, key, 2);
+			ct_fx_put(&s, key, 2);
 		}
 		struct ct_mc_opts o = { CT_MC_VALUES_HASH, CT_MC_FRAMING_BINARY, 1, 0 };
 		char *whole = decode_log(CT_MC_SIDE_CLIENT, &o, s.p, s.len, NULL);
@@ -102,22 +102,15 @@ static void test_resync_after_garbage(void)
 			diag("%s", whole);
 		}
 		/* and the same log when fed one byte at a time */
-		struct fx *fx = ct_calloc(1, sizeof *fx);
-		if (!fx)
-			abort();
-		fx->side = CT_MC_SIDE_CLIENT;
-		fx->o = o;
-		sb_put(&fx->in, s.p, s.len);
-		struct sb log;
-		fx->seg[fx->nseg++] = (struct seg){ 0, 0, (uint32_t)s.len };
-		run_case(fx, 2, 0, &log);
-		if (strcmp(log.p ? log.p : "", whole) != 0) {
+		struct fx *fx = stream_case(CT_MC_SIDE_CLIENT, &o, s.p, s.len);
+		struct ct_fx_buf log = { 0 };
+		run_case(&fx->c, &(struct ct_fx_how){ CT_FX_BYTES, 0, 0 }, &log);
+		if (strcmp(ct_fx_str(&log), whole) != 0) {
 			ok(0, "bytewise equals whole after %zu garbage bytes", glen);
-			diag_diff(log.p ? log.p : "", whole);
+			ct_fx_diff(ct_fx_str(&log), whole);
 		}
-		ct_free(log.p);
-		ct_free(fx->in.p);
-		ct_free(fx);
+		ct_fx_buf_free(&log);
+		ct_fx_case_free(&fx->c);
 		ct_free(whole);
 		ct_free(s.p);
 	}
@@ -137,44 +130,39 @@ static void test_random_streams(void)
 	};
 	int all_same = 1;
 	for (int round = 0; round < 300; round++) {
-		struct sb s = { 0 };
+		struct ct_fx_buf s = { 0 };
 		int n = 1 + round % 40;
 		for (int i = 0; i < n; i++) {
 			seed = seed * 1103515245u + 12345u;
 			if ((seed >> 16) % 4 == 0) {
 				uint8_t c = (uint8_t)(seed >> 8);
-				sb_put(&s, (const char *)&c, 1);
+				ct_fx_put(&s, (const char *)&c, 1);
 			} else {
 				const char *f = frags[(seed >> 16) % (sizeof frags / sizeof frags[0])];
 				size_t fl = f[0] == '\x80' || f[0] == '\x81' ? (strlen(f) > 1 ? 25 + (f[0] == '\x81' ? 4 : 0) : 1) : strlen(f);
-				sb_put(&s, f, fl);
+				ct_fx_put(&s, f, fl);
 			}
 		}
-		struct fx *fx = ct_calloc(1, sizeof *fx);
-		if (!fx)
-			abort();
-		fx->side = round % 2;
-		fx->o.values = CT_MC_VALUES_HASH;
-		fx->o.framing = (uint8_t)(round % 3);
-		fx->o.midstream = (uint8_t)(round / 3 % 2);
-		sb_put(&fx->in, s.p, s.len);
-		fx->seg[0] = (struct seg){ 0, 0, (uint32_t)s.len };
-		fx->nseg = 1;
-		struct sb whole, bytes, split;
-		run_case(fx, 0, 0, &whole);
-		run_case(fx, 2, 0, &bytes);
-		run_case(fx, 1, s.len / 2 ? s.len / 2 : 1, &split);
-		const char *w = whole.p ? whole.p : "";
-		if (strcmp(w, bytes.p ? bytes.p : "") || strcmp(w, split.p ? split.p : "")) {
+		struct ct_mc_opts o = { CT_MC_VALUES_HASH, (uint8_t)(round % 3),
+					(uint8_t)(round / 3 % 2), 0 };
+		struct fx *fx = stream_case(round % 2, &o, s.p, s.len);
+		struct ct_fx_buf whole = { 0 }, bytes = { 0 }, split = { 0 };
+		run_case(&fx->c, &(struct ct_fx_how){ CT_FX_WHOLE, 0, 0 }, &whole);
+		run_case(&fx->c, &(struct ct_fx_how){ CT_FX_BYTES, 0, 0 }, &bytes);
+		run_case(&fx->c, &(struct ct_fx_how){ CT_FX_SPLIT, 0, s.len / 2 ? s.len / 2 : 1 },
+			 &split);
+		const char *w = ct_fx_str(&whole);
+		if (strcmp(w, ct_fx_str(&bytes)) || strcmp(w, ct_fx_str(&split))) {
 			all_same = 0;
 			diag("round %d differs", round);
-			diag_diff(bytes.p ? bytes.p : "", w);
+			ct_fx_diff(ct_fx_str(&bytes), w);
+			if (strcmp(w, ct_fx_str(&split)))
+				ct_fx_diff(ct_fx_str(&split), w);
 		}
-		ct_free(whole.p);
-		ct_free(bytes.p);
-		ct_free(split.p);
-		ct_free(fx->in.p);
-		ct_free(fx);
+		ct_fx_buf_free(&whole);
+		ct_fx_buf_free(&bytes);
+		ct_fx_buf_free(&split);
+		ct_fx_case_free(&fx->c);
 		ct_free(s.p);
 	}
 	ok(all_same, "random streams: whole, split and bytewise logs agree (300 rounds)");

@@ -1,6 +1,7 @@
 /* Tests for the memcached protocol module (src/mc_pair.c) and its table (src/cmdtab_mc.c).
  *
- * Conversations are fixture files (tests/fixtures/mc_pair/NAME.txt), one directive per line:
+ * Conversations are fixture files (tests/fixtures/mc_pair/NAME.txt), read and replayed by
+ * tests/fixture.h; the directives of this test, one per line:
  *   === name            starts a case
  *   opts [midstream] [values=none]   options of the connections opened after it
  *   conn N              later directives go to connection N (opened at first use)
@@ -19,7 +20,6 @@
  * each direction, then one byte at a time; every way must give exactly the expected log.
  * Chunks are fresh heap copies freed after the call, so ASan catches a pointer kept too long.
  * Set MC_PAIR_PRINT=1 to print the actual logs. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,117 +27,67 @@
 #include "cachetap/flow.h"
 #include "cachetap/limits.h"
 #include "cachetap/proto.h"
+#include "fixture.h"
 #include "tap.h"
 
-/* ---- a growing string (test code; allocation through the shim) ---- */
-struct sb {
-	char *p;
-	size_t len, cap;
-};
-
-static void sb_put(struct sb *s, const char *p, size_t n)
-{
-	if (s->len + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		while (cap < s->len + n + 1)
-			cap *= 2;
-		char *q = ct_realloc(s->p, cap);
-		if (!q)
-			abort();
-		s->p = q;
-		s->cap = cap;
-	}
-	memcpy(s->p + s->len, p, n);
-	s->len += n;
-	s->p[s->len] = 0;
-}
-
-static void sb_printf(struct sb *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sb *s, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		sb_put(s, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-static void sb_esc(struct sb *s, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-		if (c == '\\')
-			sb_put(s, "\\\\", 2);
-		else if (c == ' ')
-			sb_put(s, "\\s", 2);
-		else if (c < 0x21 || c > 0x7e || c == '"')
-			sb_printf(s, "\\x%02x", c);
-		else
-			sb_put(s, (const char *)&c, 1);
-	}
-}
+/* The escapes of the expected logs: every control byte as \xNN. */
+#define LOG_ESCAPES ""
 
 /* ---- a case ---- */
-enum { S_TCP, S_UDP, S_GAP, S_CLOSE, S_AT };
 
-struct step {
-	int kind, conn, dir;
-	uint64_t t;      /* S_AT */
-	size_t off, len; /* bytes in the case's data buffer; S_GAP: len = bytes lost */
-};
+/* Segment kinds besides CT_FX_DATA (a TCP packet, split) and CT_FX_GAP; seg.conn is the
+ * connection, seg.t the time of an S_AT. */
+enum { S_UDP = CT_FX_KIND_USER, S_CLOSE, S_AT };
 
-#define MAX_STEPS 512
 #define MAX_CONNS 4
 #define MAX_VALUES 32
 
 struct fx {
-	char name[160];
-	int line;
-	struct sb data; /* every packet's bytes, one after another */
-	struct step step[MAX_STEPS];
-	int nstep;
+	struct ct_fx_case c; /* first: the reader allocates and hands out this part */
 	int midstream[MAX_CONNS + 1], values_none[MAX_CONNS + 1];
 	int cur_midstream, cur_values_none, cur_conn;
 	char *value[MAX_VALUES];
 	uint64_t value_hash[MAX_VALUES];
 	int nvalue;
-	struct sb out;
 };
 
 /* ---- a run ---- */
 struct run {
 	const struct fx *fx;
-	struct sb log;
+	struct ct_fx_buf log;
 	struct ct_proto_stats stats;
+	struct ct_emit emit;
+	struct ct_proto_config cfg[2]; /* by values_none */
+	void *conn[MAX_CONNS + 1];
+	uint64_t off[MAX_CONNS + 1][2]; /* the next stream offset of each connection's direction */
+	uint64_t t;
 };
 
 static void log_event(void *ctx, const struct ct_event *ev)
 {
 	struct run *r = ctx;
-	struct sb *s = &r->log;
-	sb_printf(s, "c%llu t=", (unsigned long long)ev->conn_id);
+	struct ct_fx_buf *s = &r->log;
+	ct_fx_printf(s, "c%llu t=", (unsigned long long)ev->conn_id);
 	if (ev->first_ts_ns != ev->ts_ns)
-		sb_printf(s, "%llu..", (unsigned long long)ev->first_ts_ns);
-	sb_printf(s, "%llu %.*s %s", (unsigned long long)ev->ts_ns, (int)ev->cmd_len, ev->cmd,
-		  ct_class_name(ev->cls));
+		ct_fx_printf(s, "%llu..", (unsigned long long)ev->first_ts_ns);
+	ct_fx_printf(s, "%llu %.*s %s", (unsigned long long)ev->ts_ns, (int)ev->cmd_len, ev->cmd,
+		     ct_class_name(ev->cls));
 	if (ev->flags & CT_EV_HAS_KEY) {
-		sb_put(s, " key=", 5);
-		sb_esc(s, ev->key, ev->key_len);
+		ct_fx_put(s, " key=", 5);
+		ct_fx_esc(s, ev->key, ev->key_len, LOG_ESCAPES);
 	}
-	sb_printf(s, " %s", ct_status_name(ev->status));
+	ct_fx_printf(s, " %s", ct_status_name(ev->status));
 	if (ev->flags & CT_EV_HAS_LATENCY)
-		sb_printf(s, " lat=%llu", (unsigned long long)ev->latency_ns);
+		ct_fx_printf(s, " lat=%llu", (unsigned long long)ev->latency_ns);
 	if (ev->flags & CT_EV_HAS_VALUE) {
 		int i;
 		for (i = 0; i < r->fx->nvalue; i++)
 			if (r->fx->value_hash[i] == ev->value_hash)
 				break;
 		if (i < r->fx->nvalue)
-			sb_printf(s, " v=\"%s\"", r->fx->value[i]);
+			ct_fx_printf(s, " v=\"%s\"", r->fx->value[i]);
 		else
-			sb_printf(s, " v=#%016llx", (unsigned long long)ev->value_hash);
+			ct_fx_printf(s, " v=#%016llx", (unsigned long long)ev->value_hash);
 	}
 	static const struct {
 		uint32_t bit;
@@ -150,374 +100,201 @@ static void log_event(void *ctx, const struct ct_event *ev)
 	const char *sep = " f=";
 	for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) {
 		if (ev->flags & fl[i].bit) {
-			sb_printf(s, "%s%s", sep, fl[i].name);
+			ct_fx_printf(s, "%s%s", sep, fl[i].name);
 			sep = ",";
 		}
 	}
 	if (ev->detail)
-		sb_printf(s, " d=\"%s\"", ev->detail);
+		ct_fx_printf(s, " d=\"%s\"", ev->detail);
 	/* invariants every event keeps */
 	if (ev->proto != CT_PROTO_MEMCACHED || ev->dir != CT_C2S || ev->via != CT_VIA_COMMAND ||
 	    ev->db != -1 || !ev->cmd || ev->cmd_len == 0 || ev->first_ts_ns > ev->ts_ns ||
 	    (!(ev->flags & CT_EV_HAS_KEY) && ev->key_len))
-		sb_put(s, " INVARIANT!", 11);
-	sb_put(s, "\n", 1);
+		ct_fx_put(s, " INVARIANT!", 11);
+	ct_fx_put(s, "\n", 1);
 }
 
-static void log_stats(struct sb *s, const struct ct_proto_stats *st)
+static void log_stats(struct ct_fx_buf *s, const struct ct_proto_stats *st)
 {
-	sb_printf(s,
-		  "stats msgs=%llu events=%llu perr=%llu resyncs=%llu unmatched=%llu "
-		  "unanswered=%llu overflow=%llu\n",
-		  (unsigned long long)st->messages, (unsigned long long)st->events,
-		  (unsigned long long)st->parse_errors, (unsigned long long)st->resyncs,
-		  (unsigned long long)st->unmatched_replies, (unsigned long long)st->unanswered,
-		  (unsigned long long)st->pending_overflow);
+	ct_fx_printf(s,
+		     "stats msgs=%llu events=%llu perr=%llu resyncs=%llu unmatched=%llu "
+		     "unanswered=%llu overflow=%llu\n",
+		     (unsigned long long)st->messages, (unsigned long long)st->events,
+		     (unsigned long long)st->parse_errors, (unsigned long long)st->resyncs,
+		     (unsigned long long)st->unmatched_replies, (unsigned long long)st->unanswered,
+		     (unsigned long long)st->pending_overflow);
 }
 
-static void feed(const struct ct_proto_ops *ops, void *conn, int dir, uint64_t off,
-		 const char *p, size_t len, uint64_t ts)
-{
-	uint8_t *copy = ct_malloc(len ? len : 1);
-	if (!copy)
-		abort();
-	memcpy(copy, p, len);
-	ops->data(conn, dir, off, copy, (uint32_t)len, ts);
-	ct_free(copy);
-}
-
-/* mode 0: whole packets; 1: split at byte `at` of direction `sdir`; 2: one byte at a time */
-static void run_case(const struct fx *fx, int mode, int sdir, uint64_t at, struct sb *log)
+/* One chunk of a step (p: a fresh heap copy; NULL for a gap). A step's first chunk opens its
+ * connection if needed and advances the clock by 10; its other chunks come at the same time. */
+static void feed_chunk(void *ctx, const struct ct_fx_seg *g, size_t at, const uint8_t *p, size_t n)
 {
 	const struct ct_proto_ops *ops = &ct_proto_memcached;
-	struct run r;
-	memset(&r, 0, sizeof r);
-	r.fx = fx;
-	struct ct_emit emit = { log_event, &r };
-	struct ct_proto_config cfg[2] = { { CT_VALUES_HASH, NULL, 0 }, { CT_VALUES_NONE, NULL, 0 } };
-	void *conn[MAX_CONNS + 1] = { 0 };
-	uint64_t off[MAX_CONNS + 1][2] = { { 0 } };
-	uint64_t dirpos[2] = { 0, 0 }; /* position in each direction's concatenated TCP bytes */
-	uint64_t t = 0;
-
-	for (int i = 0; i < fx->nstep; i++) {
-		const struct step *g = &fx->step[i];
-		if (g->kind == S_AT) {
-			t = g->t;
-			continue;
-		}
-		if (!conn[g->conn]) {
-			if (g->kind == S_CLOSE)
-				continue;
-			struct ct_proto_open o = { (uint64_t)g->conn, fx->midstream[g->conn],
-						   &cfg[fx->values_none[g->conn]], &emit, &r.stats };
-			conn[g->conn] = ops->open(&o);
-			if (!conn[g->conn])
-				abort();
-		}
-		void *cn = conn[g->conn];
-		const char *p = fx->data.p + g->off;
-		uint64_t *o = &off[g->conn][g->dir];
-		t += 10;
-		switch (g->kind) {
-		case S_TCP: {
-			uint64_t start = dirpos[g->dir];
-			dirpos[g->dir] += g->len;
-			if (mode == 2) {
-				for (size_t k = 0; k < g->len; k++)
-					feed(ops, cn, g->dir, *o + k, p + k, 1, t);
-			} else if (mode == 1 && g->dir == sdir && at > start && at < start + g->len) {
-				size_t k = (size_t)(at - start);
-				feed(ops, cn, g->dir, *o, p, k, t);
-				feed(ops, cn, g->dir, *o + k, p + k, g->len - k, t);
-			} else {
-				feed(ops, cn, g->dir, *o, p, g->len, t);
-			}
-			*o += g->len;
-			break;
-		}
-		case S_UDP: {
-			uint8_t *copy = ct_malloc(g->len);
-			if (!copy)
-				abort();
-			memcpy(copy, p, g->len);
-			ops->datagram(cn, g->dir, copy, (uint32_t)g->len, t);
-			ct_free(copy);
-			break;
-		}
-		case S_GAP:
-			ops->gap(cn, g->dir, *o, g->len, t);
-			*o += g->len;
-			break;
-		case S_CLOSE:
-			ops->close(cn, t);
-			conn[g->conn] = NULL;
-			break;
-		}
+	struct run *r = ctx;
+	if (g->kind == S_AT) {
+		r->t = g->t;
+		return;
 	}
+	if (!r->conn[g->conn]) {
+		if (g->kind == S_CLOSE)
+			return;
+		struct ct_proto_open o = { (uint64_t)g->conn, r->fx->midstream[g->conn],
+					   &r->cfg[r->fx->values_none[g->conn]], &r->emit,
+					   &r->stats };
+		r->conn[g->conn] = ops->open(&o);
+		if (!r->conn[g->conn])
+			abort();
+	}
+	void *cn = r->conn[g->conn];
+	uint64_t *off = &r->off[g->conn][g->dir];
+	if (at == 0)
+		r->t += 10;
+	switch (g->kind) {
+	case CT_FX_DATA:
+		ops->data(cn, g->dir, *off + at, p, (uint32_t)n, r->t);
+		if (at + n == g->len)
+			*off += g->len;
+		break;
+	case S_UDP:
+		ops->datagram(cn, g->dir, p, (uint32_t)n, r->t);
+		break;
+	case CT_FX_GAP:
+		ops->gap(cn, g->dir, *off, n, r->t);
+		*off += n;
+		break;
+	case S_CLOSE:
+		ops->close(cn, r->t);
+		r->conn[g->conn] = NULL;
+		break;
+	}
+}
+
+static void run_case(const struct ct_fx_case *c, const struct ct_fx_how *how, struct ct_fx_buf *log)
+{
+	struct run r = { .fx = (const struct fx *)c };
+	r.emit = (struct ct_emit){ log_event, &r };
+	r.cfg[0] = (struct ct_proto_config){ CT_VALUES_HASH, NULL, 0 };
+	r.cfg[1] = (struct ct_proto_config){ CT_VALUES_NONE, NULL, 0 };
+	ct_fx_walk(c, how, feed_chunk, &r);
 	for (int k = 0; k <= MAX_CONNS; k++) {
-		if (conn[k]) {
-			t += 10;
-			ops->close(conn[k], t);
+		if (r.conn[k]) {
+			r.t += 10;
+			ct_proto_memcached.close(r.conn[k], r.t);
 		}
 	}
 	log_stats(&r.log, &r.stats);
 	*log = r.log;
 }
 
-/* Prints where two logs first differ. */
-static void diag_diff(const char *got, const char *want)
+/* ---- this test's fixture directives ---- */
+
+/* Puts a step just added on the current connection, with the options in force. */
+static struct ct_fx_seg *on_conn(struct fx *fx, struct ct_fx_seg *g)
 {
-	size_t i = 0, line = 1, ls = 0;
-	while (got[i] && got[i] == want[i]) {
-		if (got[i] == '\n') {
-			line++;
-			ls = i + 1;
-		}
-		i++;
-	}
-	const char *ge = strchr(got + ls, '\n'), *we = strchr(want + ls, '\n');
-	diag("first difference at log line %zu", line);
-	diag("   got: %.*s", ge ? (int)(ge - got - ls) : (int)strlen(got + ls), got + ls);
-	diag("  want: %.*s", we ? (int)(we - want - ls) : (int)strlen(want + ls), want + ls);
-}
-
-static void check_case(const struct fx *fx)
-{
-	const char *want = fx->out.p ? fx->out.p : "";
-	uint64_t dlen[2] = { 0, 0 };
-	for (int i = 0; i < fx->nstep; i++)
-		if (fx->step[i].kind == S_TCP)
-			dlen[fx->step[i].dir] += fx->step[i].len;
-
-	struct sb log;
-	run_case(fx, 0, 0, 0, &log);
-	if (getenv("MC_PAIR_PRINT"))
-		printf("=== %s\n%s", fx->name, log.p ? log.p : "");
-	int good = log.p && strcmp(log.p, want) == 0;
-	ok(good, "%s (line %d): whole", fx->name, fx->line);
-	if (!good)
-		diag_diff(log.p ? log.p : "", want);
-	ct_free(log.p);
-
-	for (int dir = 0; dir < 2; dir++) {
-		int all = 1;
-		uint64_t bad_at = 0;
-		for (uint64_t at = 1; at < dlen[dir] && all; at++) {
-			run_case(fx, 1, dir, at, &log);
-			if (!log.p || strcmp(log.p, want) != 0) {
-				all = 0;
-				bad_at = at;
-				diag_diff(log.p ? log.p : "", want);
-			}
-			ct_free(log.p);
-		}
-		ok(all, "%s: split %s at every byte", fx->name, dir == CT_C2S ? "c2s" : "s2c");
-		if (!all)
-			diag("split at byte %llu", (unsigned long long)bad_at);
-	}
-	run_case(fx, 2, 0, 0, &log);
-	good = log.p && strcmp(log.p, want) == 0;
-	ok(good, "%s: one byte at a time", fx->name);
-	if (!good)
-		diag_diff(log.p ? log.p : "", want);
-	ct_free(log.p);
-}
-
-/* ---- fixture parsing ---- */
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
-static void unescape_into(struct sb *s, const char *p)
-{
-	while (*p) {
-		char c = *p++;
-		if (c != '\\') {
-			sb_put(s, &c, 1);
-			continue;
-		}
-		char e = *p++;
-		switch (e) {
-		case 'r': sb_put(s, "\r", 1); break;
-		case 'n': sb_put(s, "\n", 1); break;
-		case 't': sb_put(s, "\t", 1); break;
-		case 's': sb_put(s, " ", 1); break;
-		case '\\': sb_put(s, "\\", 1); break;
-		case 'x': {
-			int hi = hexval(p[0]), lo = hi >= 0 ? hexval(p[1]) : -1;
-			if (lo < 0) {
-				fprintf(stderr, "bad \\x escape\n");
-				abort();
-			}
-			char b = (char)(hi << 4 | lo);
-			sb_put(s, &b, 1);
-			p += 2;
-			break;
-		}
-		default:
-			fprintf(stderr, "bad escape \\%c\n", e);
-			abort();
-		}
-	}
-}
-
-static void hex_into(struct sb *s, const char *p)
-{
-	while (*p) {
-		if (*p == ' ') {
-			p++;
-			continue;
-		}
-		int hi = hexval(p[0]), lo = hi >= 0 ? hexval(p[1]) : -1;
-		if (lo < 0) {
-			fprintf(stderr, "bad hex: %s\n", p);
-			abort();
-		}
-		char b = (char)(hi << 4 | lo);
-		sb_put(s, &b, 1);
-		p += 2;
-	}
-}
-
-static struct step *add_step(struct fx *fx, int kind, int dir)
-{
-	if (fx->nstep == MAX_STEPS)
-		abort();
-	struct step *g = &fx->step[fx->nstep++];
-	memset(g, 0, sizeof *g);
-	g->kind = kind;
 	g->conn = fx->cur_conn;
-	g->dir = dir;
-	g->off = fx->data.len;
-	if (kind != S_AT) {
+	if (g->kind != S_AT) {
 		fx->midstream[g->conn] = fx->cur_midstream;
 		fx->values_none[g->conn] = fx->cur_values_none;
 	}
 	return g;
 }
 
-static void fx_free(struct fx *fx)
-{
-	ct_free(fx->data.p);
-	ct_free(fx->out.p);
-	for (int i = 0; i < fx->nvalue; i++)
-		ct_free(fx->value[i]);
-	ct_free(fx);
-}
-
 /* UDP frame header: request id, sequence, total, reserved (big endian). */
-static void udp_header(struct sb *s, unsigned id, unsigned seq, unsigned total)
+static void udp_header(struct ct_fx_buf *s, unsigned id, unsigned seq, unsigned total)
 {
 	char h[8] = { (char)(id >> 8), (char)id, (char)(seq >> 8), (char)seq,
 		      (char)(total >> 8), (char)total, 0, 0 };
-	sb_put(s, h, 8);
+	ct_fx_put(s, h, 8);
 }
 
-/* Runs every case of one fixture file. */
-static void run_fixture_file(const char *name)
+static void start_case(struct ct_fx_case *c)
 {
-	char path[200];
-	snprintf(path, sizeof path, "tests/fixtures/mc_pair/%s", name);
-	FILE *f = fopen(path, "r");
-	ok(f != NULL, "open %s", path);
-	if (!f)
-		return;
-	static char line[70000];
-	struct fx *fx = NULL;
-	int lineno = 0;
-	for (;;) {
-		char *got = fgets(line, sizeof line, f);
-		if (got) {
-			lineno++;
-			size_t n = strlen(line);
-			while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-				line[--n] = 0;
-		}
-		if (!got || strncmp(line, "=== ", 4) == 0) {
-			if (fx) {
-				check_case(fx);
-				fx_free(fx);
-				fx = NULL;
-			}
-			if (!got)
-				break;
-			fx = ct_calloc(1, sizeof *fx);
-			if (!fx)
-				abort();
-			snprintf(fx->name, sizeof fx->name, "%.40s: %.100s", name, line + 4);
-			fx->line = lineno;
-			fx->cur_conn = 1;
-			continue;
-		}
-		if (line[0] == '#' || line[0] == 0)
-			continue;
-		if (!fx) {
-			fprintf(stderr, "%s:%d: directive before a case\n", path, lineno);
-			abort();
-		}
-		unsigned a, b, c;
-		int pos = 0;
-		if (strncmp(line, "opts", 4) == 0) {
-			fx->cur_midstream = strstr(line, "midstream") != NULL;
-			fx->cur_values_none = strstr(line, "values=none") != NULL;
-		} else if (sscanf(line, "conn %u", &a) == 1 && a >= 1 && a <= MAX_CONNS) {
-			fx->cur_conn = (int)a;
-		} else if (strncmp(line, "value ", 6) == 0 || strcmp(line, "value") == 0) {
-			if (fx->nvalue == MAX_VALUES)
-				abort();
-			struct sb v = { 0 };
-			unescape_into(&v, line[5] ? line + 6 : "");
-			fx->value_hash[fx->nvalue] = XXH3_64bits(v.p ? v.p : "", v.len);
-			fx->value[fx->nvalue++] = v.p ? v.p : ct_strdup("");
-		} else if (strncmp(line, "c> ", 3) == 0 || strncmp(line, "s> ", 3) == 0) {
-			struct step *g = add_step(fx, S_TCP, line[0] == 'c' ? CT_C2S : CT_S2C);
-			unescape_into(&fx->data, line + 3);
-			g->len = fx->data.len - g->off;
-		} else if (strncmp(line, "cx ", 3) == 0 || strncmp(line, "sx ", 3) == 0) {
-			struct step *g = add_step(fx, S_TCP, line[0] == 'c' ? CT_C2S : CT_S2C);
-			hex_into(&fx->data, line + 3);
-			g->len = fx->data.len - g->off;
-		} else if ((line[0] == 'c' || line[0] == 's') &&
-			   sscanf(line + 1, "uf %u %u %u %n", &a, &b, &c, &pos) == 3 && pos) {
-			struct step *g = add_step(fx, S_UDP, line[0] == 'c' ? CT_C2S : CT_S2C);
-			udp_header(&fx->data, a, b, c);
-			unescape_into(&fx->data, line + 1 + pos);
-			g->len = fx->data.len - g->off;
-		} else if ((line[0] == 'c' || line[0] == 's') &&
-			   sscanf(line + 1, "u %u %n", &a, &pos) == 1 && pos) {
-			struct step *g = add_step(fx, S_UDP, line[0] == 'c' ? CT_C2S : CT_S2C);
-			udp_header(&fx->data, a, 0, 1);
-			unescape_into(&fx->data, line + 1 + pos);
-			g->len = fx->data.len - g->off;
-		} else if (sscanf(line, "gap c %u", &a) == 1) {
-			add_step(fx, S_GAP, CT_C2S)->len = a;
-		} else if (sscanf(line, "gap s %u", &a) == 1) {
-			add_step(fx, S_GAP, CT_S2C)->len = a;
-		} else if (strcmp(line, "close") == 0) {
-			add_step(fx, S_CLOSE, 0);
-		} else if (sscanf(line, "at %u", &a) == 1) {
-			add_step(fx, S_AT, 0)->t = a;
-		} else if (strncmp(line, "out ", 4) == 0) {
-			sb_put(&fx->out, line + 4, strlen(line + 4));
-			sb_put(&fx->out, "\n", 1);
-		} else {
-			fprintf(stderr, "%s:%d: unknown directive: %s\n", path, lineno, line);
-			abort();
-		}
-	}
-	fclose(f);
+	((struct fx *)c)->cur_conn = 1;
 }
+
+static void release_case(struct ct_fx_case *c)
+{
+	struct fx *fx = (struct fx *)c;
+	for (int i = 0; i < fx->nvalue; i++)
+		ct_free(fx->value[i]);
+}
+
+static int directive(struct ct_fx_case *c, const char *line)
+{
+	struct fx *fx = (struct fx *)c;
+	size_t from = c->in.len;
+	int dir = line[0] == 'c' ? CT_C2S : CT_S2C, kind = CT_FX_DATA;
+	unsigned a, b, n;
+	int pos = 0, bad = 0;
+	if (strncmp(line, "opts", 4) == 0) {
+		fx->cur_midstream = strstr(line, "midstream") != NULL;
+		fx->cur_values_none = strstr(line, "values=none") != NULL;
+		return 0;
+	} else if (sscanf(line, "conn %u", &a) == 1 && a >= 1 && a <= MAX_CONNS) {
+		fx->cur_conn = (int)a;
+		return 0;
+	} else if (strncmp(line, "value ", 6) == 0 || strcmp(line, "value") == 0) {
+		if (fx->nvalue == MAX_VALUES)
+			return -1;
+		struct ct_fx_buf v = { 0 };
+		if (ct_fx_unescape(&v, line[5] ? line + 6 : "") != 0) {
+			ct_fx_buf_free(&v);
+			return -1;
+		}
+		fx->value_hash[fx->nvalue] = XXH3_64bits(ct_fx_str(&v), v.len);
+		fx->value[fx->nvalue++] = v.p ? v.p : ct_strdup("");
+		return 0;
+	} else if (strncmp(line, "c> ", 3) == 0 || strncmp(line, "s> ", 3) == 0) {
+		bad = ct_fx_unescape(&c->in, line + 3);
+	} else if (strncmp(line, "cx ", 3) == 0 || strncmp(line, "sx ", 3) == 0) {
+		bad = ct_fx_unhex(&c->in, line + 3);
+	} else if ((line[0] == 'c' || line[0] == 's') &&
+		   sscanf(line + 1, "uf %u %u %u %n", &a, &b, &n, &pos) == 3 && pos) {
+		kind = S_UDP;
+		udp_header(&c->in, a, b, n);
+		bad = ct_fx_unescape(&c->in, line + 1 + pos);
+	} else if ((line[0] == 'c' || line[0] == 's') &&
+		   sscanf(line + 1, "u %u %n", &a, &pos) == 1 && pos) {
+		kind = S_UDP;
+		udp_header(&c->in, a, 0, 1);
+		bad = ct_fx_unescape(&c->in, line + 1 + pos);
+	} else if (sscanf(line, "gap c %u", &a) == 1) {
+		on_conn(fx, ct_fx_gap(c, CT_C2S, a));
+		return 0;
+	} else if (sscanf(line, "gap s %u", &a) == 1) {
+		on_conn(fx, ct_fx_gap(c, CT_S2C, a));
+		return 0;
+	} else if (strcmp(line, "close") == 0) {
+		on_conn(fx, ct_fx_seg_add(c, S_CLOSE, 0, from));
+		return 0;
+	} else if (sscanf(line, "at %u", &a) == 1) {
+		on_conn(fx, ct_fx_seg_add(c, S_AT, 0, from))->t = a;
+		return 0;
+	} else {
+		return -1;
+	}
+	if (bad)
+		return -1;
+	on_conn(fx, ct_fx_seg_add(c, kind, dir, from));
+	return 0;
+}
+
+static const struct ct_fx_suite suite = {
+	.subdir = "mc_pair",
+	.case_size = sizeof(struct fx),
+	.ndirs = 2,
+	.dir_name = { [CT_C2S] = "c2s", [CT_S2C] = "s2c" },
+	.print_env = "MC_PAIR_PRINT",
+	.start = start_case,
+	.directive = directive,
+	.run = run_case,
+	.release = release_case,
+};
 
 /* ---- tests written in C: caps, allocation failures, the table ---- */
 
 struct counter {
-	struct sb log;
+	struct ct_fx_buf log;
 	uint64_t n, by_status[CT_STATUS_COUNT];
 	int keep; /* log events */
 };
@@ -529,12 +306,13 @@ static void count_event(void *ctx, const struct ct_event *ev)
 	if (ev->status < CT_STATUS_COUNT)
 		k->by_status[ev->status]++;
 	if (k->keep) {
-		sb_printf(&k->log, "%.*s %s ", (int)ev->cmd_len, ev->cmd, ct_status_name(ev->status));
+		ct_fx_printf(&k->log, "%.*s %s ", (int)ev->cmd_len, ev->cmd,
+			     ct_status_name(ev->status));
 		if (ev->flags & CT_EV_HAS_KEY)
-			sb_put(&k->log, (const char *)ev->key, ev->key_len);
+			ct_fx_put(&k->log, (const char *)ev->key, ev->key_len);
 		if (ev->detail)
-			sb_printf(&k->log, " (%s)", ev->detail);
-		sb_put(&k->log, "\n", 1);
+			ct_fx_printf(&k->log, " (%s)", ev->detail);
+		ct_fx_put(&k->log, "\n", 1);
 	}
 }
 
@@ -587,24 +365,24 @@ static void test_arena_cap(void)
 	ok(c != NULL, "arena: open");
 	uint64_t off[2] = { 0, 0 };
 	const uint32_t nkeys = CT_MC_PAIR_ARENA_MAX_BYTES / 200 + 100; /* 200-byte keys */
-	struct sb req = { 0 };
+	struct ct_fx_buf req = { 0 };
 	char key[201];
-	sb_put(&req, "get", 3);
+	ct_fx_put(&req, "get", 3);
 	for (uint32_t i = 0; i < nkeys; i++) {
 		snprintf(key, sizeof key, "%0200u", i);
-		sb_put(&req, " ", 1);
-		sb_put(&req, key, 200);
+		ct_fx_put(&req, " ", 1);
+		ct_fx_put(&req, key, 200);
 	}
-	sb_put(&req, "\r\n", 2);
+	ct_fx_put(&req, "\r\n", 2);
 	send_str(c, CT_C2S, &off[CT_C2S], req.p, 10);
 	const uint32_t kept = CT_MC_PAIR_ARENA_MAX_BYTES / 201;
 	is_int(st.pending_overflow, nkeys - kept, "arena: keys that did not fit are counted");
 	/* hits for the first key and the last (not kept) one */
-	struct sb rep = { 0 };
+	struct ct_fx_buf rep = { 0 };
 	snprintf(key, sizeof key, "%0200u", 0u);
-	sb_printf(&rep, "VALUE %s 0 1\r\na\r\n", key);
+	ct_fx_printf(&rep, "VALUE %s 0 1\r\na\r\n", key);
 	snprintf(key, sizeof key, "%0200u", nkeys - 1);
-	sb_printf(&rep, "VALUE %s 0 1\r\nb\r\nEND\r\n", key);
+	ct_fx_printf(&rep, "VALUE %s 0 1\r\nb\r\nEND\r\n", key);
 	send_str(c, CT_S2C, &off[CT_S2C], rep.p, 20);
 	is_int(k.by_status[CT_STATUS_HIT], 2, "arena: both hits recorded");
 	is_int(k.by_status[CT_STATUS_MISS], kept - 1, "arena: the kept keys without VALUE are misses");
@@ -730,11 +508,11 @@ static void test_table(void)
 int main(void)
 {
 	test_table();
-	run_fixture_file("text.txt");
-	run_fixture_file("meta.txt");
-	run_fixture_file("binary.txt");
-	run_fixture_file("udp.txt");
-	run_fixture_file("mess.txt");
+	ct_fx_file(&suite, "text.txt");
+	ct_fx_file(&suite, "meta.txt");
+	ct_fx_file(&suite, "binary.txt");
+	ct_fx_file(&suite, "udp.txt");
+	ct_fx_file(&suite, "mess.txt");
 	test_pending_cap();
 	test_arena_cap();
 	test_scan_budget();

@@ -16,15 +16,11 @@ struct dg {
 static char *udp_log(int side, const struct dg *d, size_t n, const char *stream, size_t slen,
 		     struct ct_mc_udp_counters *uc, struct ct_mc_counters *dc)
 {
-	struct fx *fx = ct_calloc(1, sizeof *fx);
+	struct fx *fx = stream_case(side, NULL, stream, slen);
 	struct ct_mc_udp *u = ct_malloc(sizeof *u);
-	if (!fx || !u)
+	if (!u)
 		abort();
-	fx->side = side;
-	fx->o.values = CT_MC_VALUES_HASH;
-	sb_put(&fx->in, stream, slen);
-	struct run r = { fx, { 0 }, NULL, NULL };
-	r.d = &u->dec;
+	struct run r = { .fx = fx, .d = &u->dec }; /* no clock: byte times are not checked here */
 	if (ct_mc_udp_init(u, (enum ct_mc_side)side, &fx->o, &test_cb, &r) != 0)
 		abort();
 	for (size_t i = 0; i < n; i++) {
@@ -45,8 +41,7 @@ static char *udp_log(int side, const struct dg *d, size_t n, const char *stream,
 	if (dc)
 		*dc = u->dec.c;
 	ct_free(u);
-	ct_free(fx->in.p);
-	ct_free(fx);
+	ct_fx_case_free(&fx->c);
 	return r.log.p ? r.log.p : ct_strdup("");
 }
 
@@ -64,15 +59,15 @@ static void test_header(void)
 }
 
 /* A 3000-byte value over three datagrams: VALUE line + value + END. */
-static struct sb big_response(void)
+static struct ct_fx_buf big_response(void)
 {
-	struct sb s = { 0 };
-	sb_put(&s, "VALUE big 7 3000\r\n", 18);
+	struct ct_fx_buf s = { 0 };
+	ct_fx_put(&s, "VALUE big 7 3000\r\n", 18);
 	for (int i = 0; i < 3000; i++) {
 		char c = (char)('A' + i % 26);
-		sb_put(&s, &c, 1);
+		ct_fx_put(&s, &c, 1);
 	}
-	sb_put(&s, "\r\nEND\r\n", 7);
+	ct_fx_put(&s, "\r\nEND\r\n", 7);
 	return s;
 }
 
@@ -82,7 +77,7 @@ static const char want_big[] =
 
 static void test_in_order_and_permutations(void)
 {
-	struct sb s = big_response();
+	struct ct_fx_buf s = big_response();
 	/* cut as memcached would: 1392 payload bytes per datagram (1400 with the header) */
 	uint32_t cut1 = 1392, cut2 = 2784;
 	struct dg d[3] = {
@@ -122,7 +117,7 @@ static void test_in_order_and_permutations(void)
 
 static void test_lost(void)
 {
-	struct sb s = big_response();
+	struct ct_fx_buf s = big_response();
 	uint32_t cut1 = 1392, cut2 = 2784;
 	struct dg d[3] = {
 		{ 5, 0, 3, s.p, cut1, 1000 },
@@ -131,10 +126,10 @@ static void test_lost(void)
 		{ 6, 0, 1, "END\r\n", 5, 1000 + CT_MC_UDP_WAIT_NS + 5000 },
 	};
 	/* delivery order: datagram 0, datagram 2, then response 6 */
-	struct sb st = { 0 };
-	sb_put(&st, s.p, cut1);
-	sb_put(&st, s.p + cut2, s.len - cut2);
-	sb_put(&st, "END\r\n", 5);
+	struct ct_fx_buf st = { 0 };
+	ct_fx_put(&st, s.p, cut1);
+	ct_fx_put(&st, s.p + cut2, s.len - cut2);
+	ct_fx_put(&st, "END\r\n", 5);
 	struct ct_mc_udp_counters uc;
 	struct ct_mc_counters dc;
 	char *log = udp_log(CT_MC_SIDE_SERVER, d, 3, st.p, st.len, &uc, &dc);
@@ -173,9 +168,9 @@ static void test_interleaved(void)
 		{ 1, 0, 2, a, 10, 0 }, { 2, 0, 2, b, 10, 0 },
 		{ 1, 1, 2, a + 10, 14, 0 }, { 2, 1, 2, b + 10, 14, 0 },
 	};
-	struct sb st = { 0 };
-	sb_put(&st, a, 24);
-	sb_put(&st, b, 24);
+	struct ct_fx_buf st = { 0 };
+	ct_fx_put(&st, a, 24);
+	ct_fx_put(&st, b, 24);
 	struct ct_mc_udp_counters uc;
 	char *log = udp_log(CT_MC_SIDE_SERVER, d, 4, st.p, st.len, &uc, NULL);
 	is_str(log,

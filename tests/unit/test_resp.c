@@ -1,14 +1,15 @@
 /* Tests for the RESP decoder (src/resp.c): the spec fixtures in tests/fixtures/resp/, then C
  * tests for what fixtures cannot hold (a 500 MB value, 100,000-deep nesting, API edges).
  *
- * Fixture files (tests/fixtures/resp/NAME.txt) are readable text, one directive per line:
+ * Fixture files (tests/fixtures/resp/NAME.txt) are read and replayed by tests/fixture.h; the
+ * directives of this test, one per line:
  *   === name          starts a case
  *   side client|server
  *   opts ...          values=none  midstream  rdb (ct_resp_expect_rdb before the first byte)
  *                     fullresync (ct_resp_expect_rdb from the msg callback of +FULLRESYNC...)
- *   in TEXT           appends bytes; escapes \r \n \t \s (space) \\ \xNN
- *   rep N TEXT        appends TEXT (same escapes) N times
- *   gap N             N bytes lost (ct_resp_gap)
+ *   in TEXT / rep N TEXT / hex HEX / gap N    the input (ct_fx_input in tests/fixture.h):
+ *                     bytes with escapes \r \n \t \s (space) \\ \xNN, TEXT N times, bytes in
+ *                     hex, and N bytes lost (ct_resp_gap)
  *   out EVENT         the expected event log, one event per line:
  *     begin F-L D.I.T TYPE count=N [f=FLAGS]     agg_begin: offsets, depth.index.top_index
  *     end F-L D.I.T TYPE count=N [f=FLAGS]       agg_end
@@ -25,94 +26,29 @@
  * call, so ASan catches a pointer kept too long. RESP_FIXTURE_PRINT=1 prints the actual logs.
  *
  * The fixtures directory is $CT_TOP/tests/fixtures/resp, or found by walking up from the cwd. */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cachetap/resp.h"
+#include "fixture.h"
 #include "tap.h"
 
-/* ---- a growing string (test code; allocation through the shim) ---- */
-struct sb {
-	char *p;
-	size_t len, cap;
-};
+/* The escapes of the expected logs: \r \n \t by name, other controls as \xNN. */
+#define LOG_ESCAPES "rnt"
 
-static void sb_put(struct sb *s, const void *p, size_t n)
-{
-	if (s->len + n + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		while (cap < s->len + n + 1)
-			cap *= 2;
-		char *q = ct_realloc(s->p, cap);
-		if (!q)
-			abort();
-		s->p = q;
-		s->cap = cap;
-	}
-	memcpy(s->p + s->len, p, n);
-	s->len += n;
-	s->p[s->len] = 0;
-}
-
-static void sb_printf(struct sb *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sb *s, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		sb_put(s, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-static void sb_esc(struct sb *s, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-		if (c == '\r')
-			sb_put(s, "\\r", 2);
-		else if (c == '\n')
-			sb_put(s, "\\n", 2);
-		else if (c == '\t')
-			sb_put(s, "\\t", 2);
-		else if (c == '\\')
-			sb_put(s, "\\\\", 2);
-		else if (c == ' ')
-			sb_put(s, "\\s", 2);
-		else if (c < 0x21 || c > 0x7e || c == '"')
-			sb_printf(s, "\\x%02x", c);
-		else
-			sb_put(s, &c, 1);
-	}
-}
-
-/* ---- a case ---- */
-struct seg {
-	int gap;
-	uint64_t off;
-	uint32_t len;
-};
-
+/* ---- a case: the reader's part, then this test's fields ---- */
 struct fx {
-	char name[160];
-	int line;
+	struct ct_fx_case c;
 	int side;
 	struct ct_resp_opts o;
 	int rdb_at_start, rdb_on_fullresync;
-	struct sb in; /* the stream; bytes lost in gaps are '?' */
-	struct seg seg[256];
-	int nseg;
-	struct sb out; /* expected log */
 };
 
 /* ---- a run: the callbacks write the log ---- */
 struct run {
 	const struct fx *fx;
-	struct sb log;
-	uint64_t *ts_at; /* capture time of each stream byte's chunk */
+	struct ct_fx_buf log;
+	struct ct_fx_clock clock; /* capture time of each stream byte's chunk */
 	struct ct_resp *d;
 	uint64_t msgs;   /* messages seen: the msg_seq every event must carry */
 	int fullresync;  /* the top-level element of the message under way is +FULLRESYNC... */
@@ -141,7 +77,7 @@ static const struct {
 		const char *sep_ = " f=";                                         \
 		for (size_t i_ = 0; i_ < CT_ARRAY_LEN(table); i_++) {             \
 			if ((v) & table[i_].bit) {                                \
-				sb_printf((s), "%s%s", sep_, table[i_].name);     \
+				ct_fx_printf((s), "%s%s", sep_, table[i_].name);  \
 				sep_ = ",";                                       \
 			}                                                         \
 		}                                                                 \
@@ -150,18 +86,18 @@ static const struct {
 static void check_seq(struct run *r, uint64_t seq)
 {
 	if (seq != r->msgs)
-		sb_printf(&r->log, " SEQ!(%llu want %llu)", (unsigned long long)seq,
-			  (unsigned long long)r->msgs);
+		ct_fx_printf(&r->log, " SEQ!(%llu want %llu)", (unsigned long long)seq,
+			     (unsigned long long)r->msgs);
 }
 
 /* An inline argument without quotes or escapes: its bytes are the input's, in place. */
 static int plain_inline(const struct run *r, const struct ct_resp_elem *e)
 {
-	if (!(e->flags & CT_RESP_EF_INLINE) || e->last_off >= r->fx->in.len ||
+	if (!(e->flags & CT_RESP_EF_INLINE) || e->last_off >= r->fx->c.in.len ||
 	    e->last_off + 1 - e->off != (uint64_t)e->len)
 		return 0;
 	for (uint64_t i = e->off; i <= e->last_off; i++) {
-		char c = r->fx->in.p[i];
+		char c = r->fx->c.in.p[i];
 		if (c == '"' || c == '\'' || c == '\\')
 			return 0;
 	}
@@ -171,20 +107,20 @@ static int plain_inline(const struct run *r, const struct ct_resp_elem *e)
 static void cb_elem(void *ctx, const struct ct_resp_elem *e)
 {
 	struct run *r = ctx;
-	struct sb *s = &r->log;
-	const uint8_t *in = (const uint8_t *)r->fx->in.p;
-	sb_printf(s, "elem %llu-%llu %u.%u.%u %c len=%lld \"", (unsigned long long)e->off,
-		  (unsigned long long)e->last_off, e->depth, e->index, e->top_index, e->type,
-		  (long long)e->len);
-	sb_esc(s, e->p, e->n > 40 ? 40 : e->n);
-	sb_put(s, e->n > 40 ? "\"..." : "\"", e->n > 40 ? 4 : 1);
+	struct ct_fx_buf *s = &r->log;
+	const uint8_t *in = (const uint8_t *)r->fx->c.in.p;
+	ct_fx_printf(s, "elem %llu-%llu %u.%u.%u %c len=%lld \"", (unsigned long long)e->off,
+		     (unsigned long long)e->last_off, e->depth, e->index, e->top_index, e->type,
+		     (long long)e->len);
+	ct_fx_esc(s, e->p, e->n > 40 ? 40 : e->n, LOG_ESCAPES);
+	ct_fx_put(s, e->n > 40 ? "\"..." : "\"", e->n > 40 ? 4 : 1);
 	if (e->flags & CT_RESP_EF_INT)
-		sb_printf(s, " int=%lld", (long long)e->ival);
+		ct_fx_printf(s, " int=%lld", (long long)e->ival);
 	/* where the payload of a bulk kind sits in the input: before the final CRLF */
 	int bulk = (e->type == '$' || e->type == '!' || e->type == '=') && e->len >= 0 &&
 		   !(e->flags & CT_RESP_EF_INLINE);
 	uint64_t start = bulk ? e->last_off - 1 - (uint64_t)e->len : 0;
-	int in_input = bulk && e->last_off < r->fx->in.len && e->last_off >= 1 + (uint64_t)e->len;
+	int in_input = bulk && e->last_off < r->fx->c.in.len && e->last_off >= 1 + (uint64_t)e->len;
 	if (e->flags & CT_RESP_EF_HASHED) {
 		int good;
 		if (bulk)
@@ -196,28 +132,28 @@ static void cb_elem(void *ctx, const struct ct_resp_elem *e)
 		else
 			good = -1;
 		if (good >= 0)
-			sb_put(s, good ? " hash=ok" : " hash=BAD", good ? 8 : 9);
+			ct_fx_put(s, good ? " hash=ok" : " hash=BAD", good ? 8 : 9);
 		else
-			sb_printf(s, " hash=%016llx", (unsigned long long)e->hash);
+			ct_fx_printf(s, " hash=%016llx", (unsigned long long)e->hash);
 	}
 	if (bulk && !(e->flags & CT_RESP_EF_GAP) && (!in_input || memcmp(in + start, e->p, e->n)))
-		sb_put(s, " BYTES!", 7);
+		ct_fx_put(s, " BYTES!", 7);
 	LOG_FLAGS(s, elem_flags, e->flags);
 	check_seq(r, e->msg_seq);
-	sb_put(s, "\n", 1);
+	ct_fx_put(s, "\n", 1);
 	if (e->depth == 0 && e->type == '+' && e->n >= 10 && memcmp(e->p, "FULLRESYNC", 10) == 0)
 		r->fullresync = 1;
 }
 
 static void log_agg(struct run *r, const char *what, const struct ct_resp_agg *a)
 {
-	struct sb *s = &r->log;
-	sb_printf(s, "%s %llu-%llu %u.%u.%u %c count=%lld", what, (unsigned long long)a->off,
-		  (unsigned long long)a->last_off, a->depth, a->index, a->top_index, a->type,
-		  (long long)a->count);
+	struct ct_fx_buf *s = &r->log;
+	ct_fx_printf(s, "%s %llu-%llu %u.%u.%u %c count=%lld", what, (unsigned long long)a->off,
+		     (unsigned long long)a->last_off, a->depth, a->index, a->top_index, a->type,
+		     (long long)a->count);
 	LOG_FLAGS(s, elem_flags, a->flags);
 	check_seq(r, a->msg_seq);
-	sb_put(s, "\n", 1);
+	ct_fx_put(s, "\n", 1);
 }
 
 static void cb_begin(void *ctx, const struct ct_resp_agg *a)
@@ -233,307 +169,110 @@ static void cb_end(void *ctx, const struct ct_resp_agg *a)
 static void cb_msg(void *ctx, const struct ct_resp_msg *m)
 {
 	struct run *r = ctx;
-	struct sb *s = &r->log;
-	sb_printf(s, "msg %llu-%llu %c count=%lld", (unsigned long long)m->first_off,
-		  (unsigned long long)m->last_off, m->type, (long long)m->count);
+	struct ct_fx_buf *s = &r->log;
+	const uint64_t *ts_at = r->clock.at;
+	ct_fx_printf(s, "msg %llu-%llu %c count=%lld", (unsigned long long)m->first_off,
+		     (unsigned long long)m->last_off, m->type, (long long)m->count);
 	LOG_FLAGS(s, msg_flags, m->flags);
 	check_seq(r, m->seq);
-	if (r->ts_at && m->last_off < r->fx->in.len &&
-	    (m->ts_ns != r->ts_at[m->last_off] || m->first_ts_ns != r->ts_at[m->first_off]))
-		sb_printf(s, " TS!(%llu/%llu want %llu/%llu)", (unsigned long long)m->first_ts_ns,
-			  (unsigned long long)m->ts_ns,
-			  (unsigned long long)r->ts_at[m->first_off],
-			  (unsigned long long)r->ts_at[m->last_off]);
-	sb_put(s, "\n", 1);
+	if (ts_at && m->last_off < r->fx->c.in.len &&
+	    (m->ts_ns != ts_at[m->last_off] || m->first_ts_ns != ts_at[m->first_off]))
+		ct_fx_printf(s, " TS!(%llu/%llu want %llu/%llu)",
+			     (unsigned long long)m->first_ts_ns, (unsigned long long)m->ts_ns,
+			     (unsigned long long)ts_at[m->first_off],
+			     (unsigned long long)ts_at[m->last_off]);
+	ct_fx_put(s, "\n", 1);
 	r->msgs++;
 	if (r->fullresync && r->fx->rdb_on_fullresync && ct_resp_expect_rdb(r->d) != 0)
-		sb_put(s, "expect_rdb failed\n", 18);
+		ct_fx_put(s, "expect_rdb failed\n", 18);
 	r->fullresync = 0;
 }
 
 static void cb_err(void *ctx, int err, const char *errstr, uint64_t off)
 {
 	struct run *r = ctx;
-	sb_printf(&r->log, "err %llu %s: %s\n", (unsigned long long)off, ct_strerror(err), errstr);
+	ct_fx_printf(&r->log, "err %llu %s: %s\n", (unsigned long long)off, ct_strerror(err),
+		     errstr);
 }
 
 static void cb_abort(void *ctx, uint64_t first_off, int why)
 {
 	struct run *r = ctx;
-	sb_printf(&r->log, "abort %llu %s\n", (unsigned long long)first_off, ct_strerror(why));
+	ct_fx_printf(&r->log, "abort %llu %s\n", (unsigned long long)first_off, ct_strerror(why));
 	r->fullresync = 0;
 }
 
 static const struct ct_resp_cb test_cb = { cb_elem, cb_begin, cb_end, cb_msg, cb_err, cb_abort };
 
-/* Feeds [off, off+len) of the case's stream as one chunk, from a fresh heap copy. */
-static void feed(struct run *r, uint64_t off, uint32_t len, uint64_t ts)
+/* One chunk of the stream (p: a fresh heap copy), or a gap (p NULL), at its own time. */
+static void feed_chunk(void *ctx, const struct ct_fx_seg *g, size_t at, const uint8_t *p, size_t n)
 {
-	uint8_t *copy = ct_malloc(len ? len : 1);
-	if (!copy)
-		abort();
-	memcpy(copy, r->fx->in.p + off, len);
-	for (uint32_t i = 0; i < len; i++)
-		r->ts_at[off + i] = ts;
-	(void)ct_resp_feed(r->d, off, copy, len, ts, &test_cb, r);
-	ct_free(copy);
+	struct run *r = ctx;
+	uint64_t off = g->off + at, ts = ct_fx_clock_tick(&r->clock, off, n);
+	if (p)
+		(void)ct_resp_feed(r->d, off, p, (uint32_t)n, ts, &test_cb, r);
+	else
+		ct_resp_gap(r->d, off, n, ts, &test_cb, r);
 }
 
-/* mode 0: whole segments; 1: split at byte `at`; 2: one byte at a time */
-static void run_case(const struct fx *fx, int mode, uint64_t at, struct sb *log,
-		     struct ct_resp_counters *counters)
+static void run_case(const struct ct_fx_case *c, const struct ct_fx_how *how, struct ct_fx_buf *log)
 {
-	struct run r = { fx, { 0 }, NULL, NULL, 0, 0 };
+	const struct fx *fx = (const struct fx *)c;
+	struct run r = { .fx = fx };
 	r.d = ct_malloc(sizeof *r.d);
-	r.ts_at = ct_calloc(fx->in.len + 1, sizeof *r.ts_at);
-	if (!r.d || !r.ts_at)
+	if (!r.d)
 		abort();
+	ct_fx_clock_init(&r.clock, c->in.len);
 	if (ct_resp_init(r.d, (enum ct_resp_side)fx->side, &fx->o) != 0)
 		abort();
 	if (fx->rdb_at_start && ct_resp_expect_rdb(r.d) != 0)
 		abort();
-	uint64_t ts = 1000;
-	for (int i = 0; i < fx->nseg; i++) {
-		const struct seg *g = &fx->seg[i];
-		if (g->gap) {
-			ts += 10;
-			for (uint64_t k = 0; k < g->len; k++)
-				r.ts_at[g->off + k] = ts;
-			ct_resp_gap(r.d, g->off, g->len, ts, &test_cb, &r);
-			continue;
-		}
-		if (mode == 0 || (mode == 1 && !(at > g->off && at < g->off + g->len))) {
-			feed(&r, g->off, g->len, ts += 10);
-		} else if (mode == 1) {
-			uint32_t k = (uint32_t)(at - g->off);
-			feed(&r, g->off, k, ts += 10);
-			feed(&r, at, g->len - k, ts += 10);
-		} else {
-			for (uint32_t k = 0; k < g->len; k++)
-				feed(&r, g->off + k, 1, ts += 10);
-		}
-	}
-	ct_resp_end(r.d, ts + 10, &test_cb, &r);
-	if (counters)
-		*counters = r.d->c;
+	ct_fx_walk(c, how, feed_chunk, &r);
+	ct_resp_end(r.d, r.clock.now + 10, &test_cb, &r);
 	*log = r.log;
-	ct_free(r.ts_at);
+	ct_fx_clock_free(&r.clock);
 	ct_free(r.d);
 }
 
-/* Prints where two logs first differ. */
-static void diag_diff(const char *got, const char *want)
+/* ---- this test's fixture directives ---- */
+
+static void start_case(struct ct_fx_case *c)
 {
-	size_t i = 0, line = 1, ls = 0;
-	while (got[i] && got[i] == want[i]) {
-		if (got[i] == '\n') {
-			line++;
-			ls = i + 1;
-		}
-		i++;
-	}
-	const char *ge = strchr(got + ls, '\n'), *we = strchr(want + ls, '\n');
-	diag("first difference at log line %zu", line);
-	diag("   got: %.*s", ge ? (int)(ge - got - ls) : (int)strlen(got + ls), got + ls);
-	diag("  want: %.*s", we ? (int)(we - want - ls) : (int)strlen(want + ls), want + ls);
+	struct fx *fx = (struct fx *)c;
+	fx->side = CT_RESP_SIDE_SERVER;
+	fx->o.values = CT_RESP_VALUES_HASH;
 }
 
-static void check_case(const struct fx *fx)
+static int directive(struct ct_fx_case *c, const char *line)
 {
-	static const char *const mode_name[] = { "whole", "split at every byte", "bytewise" };
-	const char *want = fx->out.p ? fx->out.p : "";
-	int print = getenv("RESP_FIXTURE_PRINT") != NULL;
-	for (int mode = 0; mode < 3; mode++) {
-		uint64_t n = mode == 1 ? fx->in.len : 1;
-		int good = 1;
-		uint64_t bad_at = 0;
-		struct sb first = { 0 };
-		for (uint64_t at = 1; at <= n && good; at++) {
-			struct sb log;
-			if (mode == 1 && at == n && n > 1)
-				break;
-			run_case(fx, mode, at, &log, NULL);
-			const char *got = log.p ? log.p : "";
-			if (print && mode == 0)
-				printf("=== %s\n%s", fx->name, got);
-			if (strcmp(got, want) != 0) {
-				good = 0;
-				bad_at = at;
-				first = log;
-				continue;
-			}
-			ct_free(log.p);
-		}
-		ok(good, "%s (line %d): %s", fx->name, fx->line, mode_name[mode]);
-		if (!good) {
-			if (mode == 1)
-				diag("split at byte %llu", (unsigned long long)bad_at);
-			diag_diff(first.p ? first.p : "", want);
-			ct_free(first.p);
-		}
-	}
-}
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
-static void unescape_into(struct sb *s, const char *p)
-{
-	while (*p) {
-		char c = *p++;
-		if (c != '\\') {
-			sb_put(s, &c, 1);
-			continue;
-		}
-		char e = *p++;
-		switch (e) {
-		case 'r': sb_put(s, "\r", 1); break;
-		case 'n': sb_put(s, "\n", 1); break;
-		case 't': sb_put(s, "\t", 1); break;
-		case 's': sb_put(s, " ", 1); break;
-		case '\\': sb_put(s, "\\", 1); break;
-		case 'x': {
-			int hi = hexval(p[0]), lo = hi >= 0 ? hexval(p[1]) : -1;
-			if (lo < 0) {
-				fprintf(stderr, "bad \\x escape\n");
-				abort();
-			}
-			char b = (char)(hi << 4 | lo);
-			sb_put(s, &b, 1);
-			p += 2;
-			break;
-		}
-		default:
-			fprintf(stderr, "bad escape \\%c\n", e);
-			abort();
-		}
-	}
-}
-
-static void add_data(struct fx *fx, size_t before)
-{
-	uint32_t n = (uint32_t)(fx->in.len - before);
-	if (!n)
-		return;
-	/* adjacent input lines make one segment (one chunk when fed whole) */
-	if (fx->nseg && !fx->seg[fx->nseg - 1].gap) {
-		fx->seg[fx->nseg - 1].len += n;
-		return;
-	}
-	if (fx->nseg == (int)CT_ARRAY_LEN(fx->seg))
-		abort();
-	fx->seg[fx->nseg++] = (struct seg){ 0, before, n };
-}
-
-/* The fixtures directory: $CT_TOP/tests/fixtures/resp, else the first tests/fixtures/resp
- * found walking up from the current directory. */
-static int fixture_dir(char *out, size_t cap)
-{
-	const char *top = getenv("CT_TOP");
-	if (top && *top) {
-		snprintf(out, cap, "%s/tests/fixtures/resp", top);
-		return access(out, R_OK) == 0;
-	}
-	char rel[256] = ".";
-	for (int up = 0; up < 8; up++) {
-		snprintf(out, cap, "%s/tests/fixtures/resp", rel);
-		if (access(out, R_OK) == 0)
-			return 1;
-		snprintf(rel + strlen(rel), sizeof rel - strlen(rel), "/..");
+	struct fx *fx = (struct fx *)c;
+	int input = ct_fx_input(c, line);
+	if (input)
+		return input < 0 ? -1 : 0;
+	if (strncmp(line, "side ", 5) == 0) {
+		fx->side = strcmp(line + 5, "client") == 0 ? CT_RESP_SIDE_CLIENT
+							   : CT_RESP_SIDE_SERVER;
+	} else if (strncmp(line, "opts", 4) == 0) {
+		fx->o.midstream = strstr(line, "midstream") != NULL;
+		fx->rdb_at_start = strstr(line, " rdb") != NULL;
+		fx->rdb_on_fullresync = strstr(line, "fullresync") != NULL;
+		if (strstr(line, "values=none"))
+			fx->o.values = CT_RESP_VALUES_NONE;
+	} else {
+		return -1;
 	}
 	return 0;
 }
 
-/* Runs every case of one fixture file. Returns the number of cases. */
-static int run_fixture_file(const char *dir, const char *name)
-{
-	char path[600];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "r");
-	ok(f != NULL, "open %.200s", path);
-	if (!f)
-		return 0;
-	static char line[70000];
-	struct fx *fx = NULL;
-	int lineno = 0, ncases = 0;
-	for (;;) {
-		char *got = fgets(line, sizeof line, f);
-		if (got)
-			lineno++;
-		if (!got || strncmp(line, "=== ", 4) == 0) {
-			if (fx) {
-				check_case(fx);
-				ncases++;
-				ct_free(fx->in.p);
-				ct_free(fx->out.p);
-				ct_free(fx);
-				fx = NULL;
-			}
-			if (!got)
-				break;
-			fx = ct_calloc(1, sizeof *fx);
-			if (!fx)
-				abort();
-			size_t n = strcspn(line + 4, "\n");
-			snprintf(fx->name, sizeof fx->name, "%s: %.*s", name, (int)n, line + 4);
-			fx->line = lineno;
-			fx->side = CT_RESP_SIDE_SERVER;
-			fx->o.values = CT_RESP_VALUES_HASH;
-			continue;
-		}
-		line[strcspn(line, "\n")] = 0;
-		if (line[0] == '#' || line[0] == 0)
-			continue;
-		if (!fx) {
-			fprintf(stderr, "%s:%d: directive before the first case\n", path, lineno);
-			abort();
-		}
-		if (strncmp(line, "side ", 5) == 0) {
-			fx->side = strcmp(line + 5, "client") == 0 ? CT_RESP_SIDE_CLIENT
-								   : CT_RESP_SIDE_SERVER;
-		} else if (strncmp(line, "opts", 4) == 0) {
-			fx->o.midstream = strstr(line, "midstream") != NULL;
-			fx->rdb_at_start = strstr(line, " rdb") != NULL;
-			fx->rdb_on_fullresync = strstr(line, "fullresync") != NULL;
-			if (strstr(line, "values=none"))
-				fx->o.values = CT_RESP_VALUES_NONE;
-		} else if (strncmp(line, "in ", 3) == 0 || strcmp(line, "in") == 0) {
-			size_t before = fx->in.len;
-			unescape_into(&fx->in, line[2] ? line + 3 : "");
-			add_data(fx, before);
-		} else if (strncmp(line, "rep ", 4) == 0) {
-			char *sp;
-			unsigned long n = strtoul(line + 4, &sp, 10);
-			size_t before = fx->in.len;
-			struct sb one = { 0 };
-			unescape_into(&one, *sp == ' ' ? sp + 1 : sp);
-			for (unsigned long i = 0; i < n; i++)
-				sb_put(&fx->in, one.p, one.len);
-			ct_free(one.p);
-			add_data(fx, before);
-		} else if (strncmp(line, "gap ", 4) == 0) {
-			uint32_t n = (uint32_t)strtoul(line + 4, NULL, 10);
-			if (fx->nseg == (int)CT_ARRAY_LEN(fx->seg))
-				abort();
-			fx->seg[fx->nseg++] = (struct seg){ 1, fx->in.len, n };
-			for (uint32_t i = 0; i < n; i++)
-				sb_put(&fx->in, "?", 1);
-		} else if (strncmp(line, "out ", 4) == 0) {
-			sb_put(&fx->out, line + 4, strlen(line + 4));
-			sb_put(&fx->out, "\n", 1);
-		} else {
-			fprintf(stderr, "%s:%d: unknown directive: %s\n", path, lineno, line);
-			abort();
-		}
-	}
-	fclose(f);
-	return ncases;
-}
+static const struct ct_fx_suite suite = {
+	.subdir = "resp",
+	.case_size = sizeof(struct fx),
+	.ndirs = 1,
+	.print_env = "RESP_FIXTURE_PRINT",
+	.start = start_case,
+	.directive = directive,
+	.run = run_case,
+};
 
 static void test_fixtures(void)
 {
@@ -542,14 +281,12 @@ static void test_fixtures(void)
 		"gaps.txt", "replication.txt",
 	};
 	char dir[400];
-	int found = fixture_dir(dir, sizeof dir);
+	int found = ct_fx_dir("resp", dir, sizeof dir);
 	ok(found, "fixtures directory found (%.200s)", found ? dir : "set CT_TOP");
 	if (!found)
 		return;
-	for (size_t i = 0; i < CT_ARRAY_LEN(files); i++) {
-		int n = run_fixture_file(dir, files[i]);
-		ok(n > 0, "%s has cases (%d)", files[i], n);
-	}
+	for (size_t i = 0; i < CT_ARRAY_LEN(files); i++)
+		ct_fx_file(&suite, files[i]);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -664,12 +401,12 @@ static void test_huge_value(void)
 static void test_deep_nesting(void)
 {
 	struct ct_resp *d = ct_malloc(sizeof *d);
-	struct sb s = { 0 };
+	struct ct_fx_buf s = { 0 };
 	if (!d)
 		abort();
 	for (int i = 0; i < 100000; i++)
-		sb_put(&s, "*1\r\n", 4);
-	sb_put(&s, ":7\r\n+OK\r\n", 9);
+		ct_fx_put(&s, "*1\r\n", 4);
+	ct_fx_put(&s, ":7\r\n+OK\r\n", 9);
 	for (int mode = 0; mode < 2; mode++) {
 		struct tally t = { 0 };
 		ok(ct_resp_init(d, CT_RESP_SIDE_SERVER, NULL) == 0, "init");
