@@ -5,27 +5,9 @@
 # forced with a tiny -B under pipelined load, and must show in capture_stats, the
 # capture_drops samples and the summary line.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${CT_BIN:-$top/build/cachetap}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-n=0
-t() { # t COND NAME...
-	n=$((n + 1)); local c=$1; shift
-	if [ "$c" = 1 ]; then echo "ok $n - $*"; else echo "not ok $n - $*"; fi
-}
+. "$(dirname "$0")/../lib.sh"
 echo "1..12"
-if [ "$(id -u)" != 0 ]; then
-	echo "# live capture needs root (CAP_NET_RAW); run make test as root"
-	for _ in $(seq 12); do t 0 "root required"; done
-	exit 1
-fi
+require_root 12
 port=$(( 30000 + RANDOM % 20000 ))
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
 	--logfile "$tmp/redis.log" &

@@ -5,30 +5,11 @@
 # a write's value fingerprint equals the one its later read returned, md I then mg shows the
 # recache win (X W) and the second client's Z, and answered requests carry a latency.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-bin=${CT_BIN:-$top/build/cachetap}
-build=${CT_BUILD:-$top/build}
+. "$(dirname "$0")/../lib.sh"
 client=$build/tools/mcclient
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-n=0
-t() { # t COND NAME...
-	n=$((n + 1)); local c=$1; shift
-	if [ "$c" = 1 ]; then echo "ok $n - $*"; else echo "not ok $n - $*"; fi
-}
 plan=12
 echo "1..$plan"
-if [ "$(id -u)" != 0 ]; then
-	echo "# live capture needs root (CAP_NET_RAW); run make test as root"
-	for _ in $(seq $plan); do t 0 "root required"; done
-	exit 1
-fi
+require_root $plan
 for need in memcached sqlite3 "$client" "$bin"; do
 	if ! command -v "$need" >/dev/null 2>&1; then
 		echo "# missing: $need"

@@ -9,25 +9,9 @@
 # right class, key and status, after the write that caused it. On failure, the timeline, the
 # scenario's output and cachetap's stderr are printed as TAP comments.
 set -u
-top=${CT_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${CT_BUILD:-$top/build}
-bin=${CT_BIN:-$build/cachetap}
+. "$(dirname "$0")/../lib.sh"
 rdrive=$build/tools/rdrive
-tmp=$(mktemp -d)
 db=$tmp/r.db
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-n=0
-failed=0
-t() { # t COND NAME...   COND is 1 for a pass
-	n=$((n + 1)); local c=$1; shift
-	if [ "$c" = 1 ]; then echo "ok $n - $*"; else echo "not ok $n - $*"; failed=1; fi
-}
 show() { # the evidence, as TAP comments
 	if [ -s "$db" ]; then
 		echo "# --- timeline (W=${W:-} T3=${T3:-} RT=${RT:-} T2=${T2:-} KS=${KS:-} APP=${APP:-} replica link=${REPL:-})"
