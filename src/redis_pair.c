@@ -6,13 +6,23 @@
  *
  * Pairing is a FIFO of pending commands. Replies come in order, except that:
  *  - pushes ('>' in RESP3; message/pmessage/smessage and subscribe confirmations in RESP2
- *    subscribed mode) are never paired;
+ *    subscribed mode) are never paired as replies, but the first confirmation of a
+ *    (P|S)(UN)SUBSCRIBE (same kind, same first channel) answers it: Redis sends one per
+ *    channel instead of a reply, and an error (NOPERM, wrong arity) in its place;
  *  - CLIENT REPLY OFF/SKIP suppress replies, so those commands are emitted at once as noreply;
  *  - inside MULTI every command is answered +QUEUED and takes effect at EXEC, whose array
  *    reply holds the real replies, in order;
  *  - after MONITOR every server message is a monitor line;
  *  - after PSYNC/SYNC the server side carries an RDB payload (skipped) and then commands, and
- *    the client side carries REPLCONF ACKs, which are never answered.
+ *    the client side carries REPLCONF ACKs, which are never answered;
+ *  - a request Redis cannot parse (unbalanced quotes, a bad multibulk or bulk length, a
+ *    non-bulk argument, a line over Redis's limits) is rejected by the server with one
+ *    "-ERR Protocol error: ..." reply, after which it closes the connection unread
+ *    (networking.c, setProtocolError). The decoder reports it as an error and drops the
+ *    request; we keep its place in the FIFO, with what was decoded of it, so that the -ERR
+ *    pairs with it rather than with the next command, and whatever the client pipelined
+ *    after it ends unanswered. Only an answered one becomes an event: Redis never read one
+ *    that got no answer (it had closed, or the line never ended: TLS on the Redis port).
  * An event's time is the capture time of its command's last byte; its latency is the reply's
  * last byte minus that. Keys are held for pending commands in a bounded arena per connection.
  *
@@ -78,6 +88,7 @@ struct req {
 	uint8_t cmd_len;
 	uint8_t reply_mode;    /* CLIENT REPLY: CT_REDIS_REPLY_* */
 	uint8_t noreply;       /* the table says no reply comes (CLIENT REPLY OFF/SKIP, REPLCONF ACK) */
+	const char *rejected;  /* a request Redis rejects as a protocol error: the decoder's reason */
 	int8_t proto;          /* HELLO: 2 or 3 once answered, 0 no switch */
 	int32_t select_db;     /* SELECT: the database, -1 when invalid */
 	char cmd[CT_REDIS_CMD_NAME_BYTES];
@@ -153,6 +164,10 @@ struct rconn {
 	uint8_t repl_stream;       /* the server side is the propagated command stream */
 	uint64_t resync_ts;        /* after a gap: replies ending before this are not ours */
 	int midstream;
+	uint64_t feed_ts[2];       /* capture time of the chunk being fed, per direction */
+	int c2s_framed;            /* a command has completed since the start or the last gap:
+				      a client-side decoder error is then the client's, not ours */
+	const char *c2s_err;       /* the last client-side decoder error (a static string) */
 };
 
 /* ---- small helpers on wire bytes (explicit lengths, never str*) ---- */
@@ -333,6 +348,11 @@ static void emit_req(struct rconn *c, const struct req *r, int dir, int via, uin
 		     uint64_t reply_ts, int answered, const char *detail)
 {
 	uint64_t lat = answered && reply_ts > r->ts ? reply_ts - r->ts : 0;
+	char why[96];
+	if (r->rejected && !detail) {
+		snprintf(why, sizeof why, "protocol error: %s", r->rejected);
+		detail = why;
+	}
 	if (!r->held || r->nkeys == 0) {
 		emit_one(c, r, dir, via, r->cls, status, NULL, lat, answered, detail);
 		return;
@@ -391,9 +411,11 @@ static void flush_pending(struct rconn *c)
 {
 	struct req *r;
 	while ((r = fifo_head(c)) != NULL) {
-		if (r->held)
-			emit_req(c, r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_UNANSWERED, 0, 0, NULL);
-		c->st->unanswered++;
+		if (!r->rejected) { /* a rejected request never answered was never read either */
+			if (r->held)
+				emit_req(c, r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_UNANSWERED, 0, 0, NULL);
+			c->st->unanswered++;
+		}
 		fifo_pop(c);
 	}
 	for (uint32_t i = 0; i < c->tx_n; i++) {
@@ -412,7 +434,7 @@ static void builder_start(struct rconn *c, int dir, const struct ct_resp_agg *a,
 	memset(b, 0, sizeof *b);
 	b->active = 1;
 	b->argc = a->count;
-	b->r.first_ts = ts;
+	b->r.first_ts = ts ? ts : c->feed_ts[dir];
 	b->r.db = c->db[dir];
 	b->r.key0 = c->keys_end;
 	b->r.held = 1;
@@ -566,11 +588,14 @@ static void tx_drop(struct rconn *c, const char *why)
 	c->tx_n = 0;
 }
 
+static void command_pair(struct rconn *c, struct req *r);
+
 /* A complete command from the client. */
 static void command_done(struct rconn *c, const struct ct_resp_msg *m)
 {
 	if (!c->b[CT_C2S].active)
 		return;
+	c->c2s_framed = 1;
 	struct req r;
 	builder_end(c, CT_C2S, m, &r);
 	if (!r.held)
@@ -594,10 +619,10 @@ static void command_done(struct rconn *c, const struct ct_resp_msg *m)
 		tx_drop(c, "dropped by RESET");
 		break;
 	case SEM_SUBSCRIBE:
-		/* Confirmations come back as pushes (one per channel), never as paired replies. */
+		/* Answered by its first confirmation (push_done), which in RESP2 is an array that
+		 * must be told from a reply: from here on, pub/sub arrays are pushes. */
 		c->subscribing = 1;
-		emit_req(c, &r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_OK, 0, 0, NULL);
-		return;
+		break;
 	case SEM_SYNC:
 		/* The reply to SYNC is the RDB payload itself, then the command stream. */
 		expect_rdb(c);
@@ -606,28 +631,76 @@ static void command_done(struct rconn *c, const struct ct_resp_msg *m)
 		return;
 	default: break;
 	}
+	command_pair(c, &r);
+}
+
+/* A command (or a rejected request) as the server reads it: answered, or not, in its turn. */
+static void command_pair(struct rconn *c, struct req *r)
+{
 	if (c->replica) {
 		/* REPLCONF ACK and friends from a replica are never answered. */
-		emit_req(c, &r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_NOREPLY, 0, 0, NULL);
+		emit_req(c, r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_NOREPLY, 0, 0, NULL);
 		return;
 	}
-	r.queued = c->in_multi;
-	if (r.sem == SEM_MULTI)
+	r->queued = c->in_multi;
+	if (r->sem == SEM_MULTI)
 		c->in_multi = 1;
-	if (!answered_under_reply_mode(c, &r)) {
-		emit_req(c, &r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_NOREPLY, 0, 0, NULL);
+	if (!answered_under_reply_mode(c, r)) {
+		emit_req(c, r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_NOREPLY, 0, 0, NULL);
 		return;
 	}
-	if (!r.held)
-		emit_req(c, &r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_UNANSWERED, 0, 0,
+	if (!r->held)
+		emit_req(c, r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_UNANSWERED, 0, 0,
 			 "too many keys pending to pair");
-	if (fifo_push(c, &r)) {
+	if (fifo_push(c, r)) {
 		/* Pairing will slip from here; say so on the events and in the counters. */
 		c->st->pending_overflow++;
-		if (r.held)
-			emit_req(c, &r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_UNANSWERED, 0, 0,
+		if (r->held)
+			emit_req(c, r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_UNANSWERED, 0, 0,
 				 "too many commands pending to pair");
 	}
+}
+
+/* The client sent a request Redis rejects as a protocol error (the decoder's error, at
+ * `first_off`, made it drop the request). The server answers it with one -ERR and then reads
+ * nothing more, so it takes its turn in the FIFO like a command, with what was decoded of it
+ * (its name and keys, if they came before the fault) but no effect on the connection. It
+ * becomes an event only when that answer comes (reply_done); with replies off (CLIENT REPLY,
+ * a replica's stream) none will, so it is not held at all. */
+static void command_rejected(struct rconn *c, uint64_t first_off)
+{
+	struct builder *b = &c->b[CT_C2S];
+	struct req r;
+	if (c->replica || c->reply_mode != REPLY_ON)
+		return;
+	if (b->active) {
+		/* Not settled with ct_redis_cmd_end: the arguments after the fault are unknown, so
+		 * the provisional meaning of those before it is the best there is (SET k "x...:
+		 * k is SET's key even though SET with two arguments would be refused). */
+		r = b->r;
+		r.ts = c->feed_ts[CT_C2S];
+		r.first_off = first_off;
+		r.cls = (uint8_t)ct_redis_cmd_class(&b->cs);
+		r.held = !b->overflow;
+	} else {
+		memset(&r, 0, sizeof r);
+		r.first_ts = r.ts = c->feed_ts[CT_C2S];
+		r.first_off = first_off;
+		r.db = c->db[CT_C2S];
+		r.key0 = c->keys_end;
+		r.held = 1;
+		r.cls = CT_CLASS_OTHER;
+	}
+	r.sem = SEM_NONE;
+	r.noreply = 0;
+	r.proto = 0;
+	r.select_db = -1;
+	r.rejected = c->c2s_err ? c->c2s_err : "malformed request";
+	r.queued = c->in_multi;
+	if (!r.held) /* its keys did not fit: it still takes its reply, but gives no event */
+		c->st->pending_overflow++;
+	if (fifo_push(c, &r))
+		c->st->pending_overflow++;
 }
 
 /* A command the primary propagated to a replica. */
@@ -775,6 +848,31 @@ static void reply_elem_depth2(struct rconn *c, const struct ct_resp_elem *e)
 	}
 }
 
+/*   *3\r\n$9\r\nsubscribe\r\n$3\r\nFoo\r\n:1\r\n      (RESP3: >3 ...)
+ * kind, channel (null for UNSUBSCRIBE when none was held), subscriptions now held. One comes
+ * per channel: the first one of the command at the head of the FIFO answers it. Later ones
+ * (SUBSCRIBE a b: "b") name another channel than the next command's first, so they are not
+ * taken for its answer. */
+static void subscription_confirmed(struct rconn *c, const struct ct_resp_msg *m)
+{
+	const struct reply *rp = &c->rep;
+	struct req *h = fifo_head(c);
+	if (!h || h->sem != SEM_SUBSCRIBE || h->queued ||
+	    !ieq(rp->arg[0], rp->arg_len[0], h->cmd))
+		return;
+	if (h->held && h->nkeys) {
+		const struct rkey *k = key_at(c, h->key0);
+		uint32_t n = k->len < rp->arg_len[1] ? k->len : rp->arg_len[1];
+		int cut = (k->flags & K_TRUNC) || rp->arg_len[1] == CT_REDIS_PUSH_ARG_BYTES;
+		if ((!cut && k->len != rp->arg_len[1]) || memcmp(key_bytes(c, k), rp->arg[1], n) != 0)
+			return;
+	}
+	struct req done = *h;
+	fifo_pop(c);
+	if (done.held)
+		emit_req(c, &done, CT_C2S, CT_VIA_COMMAND, CT_STATUS_OK, m->ts_ns, 1, NULL);
+}
+
 /* Emits the events of a finished push (client-side tracking, keyspace and keyevent
  * notifications, pub/sub messages). */
 static void push_done(struct rconn *c, const struct ct_resp_msg *m)
@@ -808,6 +906,7 @@ static void push_done(struct rconn *c, const struct ct_resp_msg *m)
 		/* RESP2: the subscription count says whether we are still subscribed. */
 		if (rp->arg_type[2] == ':' && rp->arg_len[2] == 1 && rp->arg[2][0] == '0' && !c->resp3)
 			c->subscribing = 0;
+		subscription_confirmed(c, m);
 		return;
 	}
 	case PUSH_INVALIDATE:
@@ -1024,10 +1123,20 @@ static void on_error(void *ctx, int err, const char *errstr, uint64_t off)
 	c->st->parse_errors++;
 }
 
+static void c2s_error(void *ctx, int err, const char *errstr, uint64_t off)
+{
+	struct rconn *c = ctx;
+	c->c2s_err = errstr;
+	on_error(ctx, err, errstr, off);
+}
+
 static void c2s_abort(void *ctx, uint64_t first_off, int why)
 {
 	struct rconn *c = ctx;
-	CT_UNUSED(first_off), CT_UNUSED(why);
+	/* A request cut by a gap or the end of the capture was never seen whole: drop it. One
+	 * the decoder rejected after a clean start is the client's fault, and Redis answers it. */
+	if (why != CT_ETRUNC && c->c2s_framed)
+		command_rejected(c, first_off);
 	c->b[CT_C2S].active = 0;
 }
 
@@ -1109,7 +1218,7 @@ static void s2c_abort(void *ctx, uint64_t first_off, int why)
 
 static const struct ct_resp_cb cb[2] = {
 	[CT_C2S] = { .elem = c2s_elem, .agg_begin = c2s_agg_begin, .msg = c2s_msg,
-		     .error = on_error, .abort = c2s_abort },
+		     .error = c2s_error, .abort = c2s_abort },
 	[CT_S2C] = { .elem = s2c_elem, .agg_begin = s2c_agg_begin, .msg = s2c_msg,
 		     .error = on_error, .abort = s2c_abort },
 };
@@ -1139,6 +1248,8 @@ static void *redis_open(const struct ct_proto_open *o)
 	if (o->midstream) {
 		/* Joined mid-stream: the database in use is unknown until a SELECT. */
 		c->db[CT_C2S] = c->db[CT_S2C] = -1;
+	} else {
+		c->c2s_framed = 1;
 	}
 	return c;
 }
@@ -1147,12 +1258,14 @@ static void redis_data(void *conn, int dir, uint64_t off, const uint8_t *p, uint
 		       uint64_t ts_ns)
 {
 	struct rconn *c = conn;
+	c->feed_ts[dir] = ts_ns;
 	(void)ct_resp_feed(&c->dec[dir], off, p, len, ts_ns, &cb[dir], c);
 }
 
 static void redis_gap(void *conn, int dir, uint64_t off, uint64_t len, uint64_t ts_ns)
 {
 	struct rconn *c = conn;
+	c->feed_ts[dir] = ts_ns;
 	uint64_t kept = c->dec[dir].c.gaps_in_bulk;
 	ct_resp_gap(&c->dec[dir], off, len, ts_ns, &cb[dir], c);
 	if (c->dec[dir].c.gaps_in_bulk != kept)
@@ -1160,6 +1273,8 @@ static void redis_gap(void *conn, int dir, uint64_t off, uint64_t len, uint64_t 
 	/* Commands or replies were lost: what is pending cannot be paired reliably. */
 	flush_pending(c);
 	c->resync_ts = ts_ns ? ts_ns : 1;
+	if (dir == CT_C2S)
+		c->c2s_framed = 0;
 }
 
 static void redis_close(void *conn, uint64_t ts_ns)

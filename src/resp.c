@@ -1342,6 +1342,15 @@ int ct_resp_feed(struct ct_resp *d, uint64_t off, const uint8_t *p, uint32_t len
 void ct_resp_end(struct ct_resp *d, uint64_t ts_ns, const struct ct_resp_cb *cb, void *ctx)
 {
 	bind_cb(d, cb, ctx);
+	/* The stream stopped after a bulk payload but before its CRLF (a capture cut right after
+	 * the value, as with TSO segments whose last bytes were not captured): every byte of the
+	 * declared length is in, so the value is whole and is delivered, with the time of the
+	 * chunk that carried its last byte; a message it completes is delivered too. */
+	if (d->st == S_BULK && d->left == 0 && d->crlf && d->in_msg) {
+		d->crlf = 0;
+		d->last_off = d->off - 1;
+		bulk_done(d, NULL);
+	}
 	d->ts_ns = ts_ns;
 	if (d->st == S_ICAND_NEXT) /* a complete candidate line, and nothing after it contradicts it */
 		icand_accept(d);

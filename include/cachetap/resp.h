@@ -311,7 +311,8 @@ int ct_resp_feed(struct ct_resp *d, uint64_t off, const uint8_t *p, uint32_t len
 void ct_resp_gap(struct ct_resp *d, uint64_t off, uint64_t len, uint64_t ts_ns,
 		 const struct ct_resp_cb *cb, void *ctx);
 
-/* End of stream: a message in progress is aborted (CT_ETRUNC). The decoder can then be fed
+/* End of stream: a message in progress is aborted (CT_ETRUNC), except a bulk string whose
+ * declared bytes all arrived and only its trailing CRLF is missing: it is delivered. The decoder can then be fed
  * again only after ct_resp_init. */
 void ct_resp_end(struct ct_resp *d, uint64_t ts_ns, const struct ct_resp_cb *cb, void *ctx);
 

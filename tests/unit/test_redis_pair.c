@@ -176,17 +176,18 @@ static const struct conv convs[] = {
 	    "S*3\r\n$9\r\nsubscribe\r\n$20\r\n__redis__:invalidate\r\n:1\r\n",
 	    "S*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$3\r\nfoo\r\n",
 	    "C*2\r\n$10\r\nPSUBSCRIBE\r\n$12\r\n__key*@0__:*\r\n",
+	    "S*3\r\n$10\r\npsubscribe\r\n$12\r\n__key*@0__:*\r\n:2\r\n",
 	    "S*4\r\n$8\r\npmessage\r\n$12\r\n__key*@0__:*\r\n$18\r\n__keyspace@0__:bar\r\n"
 	    "$3\r\ndel\r\n",
 	    "S*4\r\n$8\r\npmessage\r\n$12\r\n__key*@0__:*\r\n$22\r\n__keyevent@0__:expired\r\n"
 	    "$3\r\nbaz\r\n",
 	    "S*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n", NULL },
-	  "1000 c2s command SUBSCRIBE other __redis__:invalidate ok - db=0\n"
+	  "1000 c2s command SUBSCRIBE other __redis__:invalidate ok 1000 db=0\n"
 	  "3000 s2c push MESSAGE invalidate foo ok - db=-1 tracking\n"
-	  "4000 c2s command PSUBSCRIBE other __key*@0__:* ok - db=0\n"
-	  "5000 s2c push PMESSAGE invalidate bar ok - db=0 keyspace del\n"
-	  "6000 s2c push PMESSAGE invalidate baz ok - db=0 keyevent expired\n"
-	  "7000 s2c push MESSAGE other - ok - db=-1 channel news\n" },
+	  "4000 c2s command PSUBSCRIBE other __key*@0__:* ok 1000 db=0\n"
+	  "6000 s2c push PMESSAGE invalidate bar ok - db=0 keyspace del\n"
+	  "7000 s2c push PMESSAGE invalidate baz ok - db=0 keyevent expired\n"
+	  "8000 s2c push MESSAGE other - ok - db=-1 channel news\n" },
 	{ "replication: PSYNC, disk RDB, propagated stream, REPLCONF ACK",
 	  0,
 	  { "C*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n",
@@ -217,6 +218,50 @@ static const struct conv convs[] = {
 	  { "CSET foo bar\r\nGET foo\r\n", "S+OK\r\n", NULL },
 	  "1000 c2s command SET write foo ok 1000 db=0 value\n"
 	  "1000 c2s command GET read foo unanswered - db=0\n" },
+	/* Regressions from the golden comparisons (tests/golden/redis_zeek.t). */
+	{ "unbalanced quotes: the -ERR answers the rejected request, not the next one",
+	  /* zeek pipeline-quotes.pcap: Redis answers the bad line and closes unread */
+	  0,
+	  { "CSET a 1\r\nSET b \"x y\r\nGET a\r\nSET c 'z\r\n",
+	    "S+OK\r\n-ERR Protocol error: unbalanced quotes in request\r\n", NULL },
+	  "1000 c2s command SET write a ok 1000 db=0 value\n"
+	  "1000 c2s command SET write b error 1000 db=0 protocol error: unbalanced quotes in an "
+	  "inline command\n"
+	  "1000 c2s command GET read a unanswered - db=0\n" },
+	{ "a rejected request nobody answered gives no event (Redis never read it)",
+	  /* zeek-history tls.pcap: a TLS ClientHello on 6379 is no Redis request */
+	  0,
+	  { "CSET a \"x\r\n", "S", NULL },
+	  "" },
+	{ "invalid multibulk length: the -ERR answers it, the PING after it is unanswered",
+	  /* tcpdump resp_3_malicious.pcap, the connection from port 52767 */
+	  0,
+	  { "C*2\r\n$4\r\nPING\r\n$1\r\nx\r\n*100000000000000000000000000\r\n*1\r\n$4\r\nPING\r\n",
+	    "S$1\r\nx\r\n-ERR Protocol error: invalid multibulk length\r\n", NULL },
+	  "1000 c2s command PING other - ok 1000 db=0\n"
+	  "1000 c2s command  other - error 1000 db=0 protocol error: count out of range\n"
+	  "1000 c2s command PING other - unanswered - db=0\n" },
+	{ "SUBSCRIBE answered by an error: pairing does not slip",
+	  0,
+	  { "C*2\r\n$9\r\nSUBSCRIBE\r\n$2\r\nch\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+	    "S-NOPERM this user has no permissions to access one of the channels\r\n$1\r\nv\r\n",
+	    NULL },
+	  "1000 c2s command SUBSCRIBE other ch error 1000 db=0\n"
+	  "1000 c2s command GET read k hit 1000 db=0 value\n" },
+	{ "SUBSCRIBE a b, SUBSCRIBE c: each answered by its own first confirmation",
+	  0,
+	  { "C*3\r\n$9\r\nSUBSCRIBE\r\n$1\r\na\r\n$1\r\nb\r\n*2\r\n$9\r\nSUBSCRIBE\r\n$1\r\nc\r\n",
+	    "S*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n",
+	    "S*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n",
+	    "S*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:3\r\n", NULL },
+	  "1000 c2s command SUBSCRIBE other a ok 1000 db=0\n"
+	  "1000 c2s command SUBSCRIBE other b ok 1000 db=0\n"
+	  "1000 c2s command SUBSCRIBE other c ok 3000 db=0\n" },
+	{ "the capture ends between a value and its CRLF: the reply is whole",
+	  /* deepflow redis.pcap: a 490 KB GET reply whose last 2 bytes were not captured */
+	  0,
+	  { "C*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "S$5\r\nhel", "Slo", NULL },
+	  "1000 c2s command GET read k hit 2000 db=0 value\n" },
 };
 
 int main(void)
