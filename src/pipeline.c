@@ -287,10 +287,15 @@ static void collect(struct ct_pipeline *p)
 	r->malformed_frames = p->net.by_result[CT_NET_MALFORMED];
 	r->bad_linktype = p->net.by_result[CT_NET_LINKTYPE];
 	r->parse_errors = r->resyncs = r->unmatched_replies = 0;
+	r->unanswered = r->pending_overflow = 0;
+	r->alloc_failures = fs->alloc_fail;
 	for (size_t i = 0; i < CT_ARRAY_LEN(modules); i++) {
 		r->parse_errors += p->pstats[i].parse_errors;
 		r->resyncs += p->pstats[i].resyncs;
 		r->unmatched_replies += p->pstats[i].unmatched_replies;
+		r->unanswered += p->pstats[i].unanswered;
+		r->pending_overflow += p->pstats[i].pending_overflow;
+		r->alloc_failures += p->pstats[i].alloc_fail;
 	}
 }
 
@@ -366,8 +371,10 @@ const struct ct_run_stats *ct_pipeline_stats(const struct ct_pipeline *p)
 void ct_pipeline_summary(const struct ct_pipeline *p, FILE *out)
 {
 	const struct ct_run_stats *r = &p->run;
+	/* Everything that lost data or could not be decoded; the run_stats table breaks it down. */
 	uint64_t errors = r->parse_errors + r->malformed_frames + r->truncated_frames +
-			  r->read_errors + r->truncated_files + p->sink->errors;
+			  r->read_errors + r->truncated_files + r->pending_overflow +
+			  r->alloc_failures + p->sink->errors;
 	fprintf(out,
 		"cachetap %s: packets=%" PRIu64 " bytes=%" PRIu64 " connections=%" PRIu64
 		" events=%" PRIu64 " gaps=%" PRIu64 " drops=%" PRIu64 " errors=%" PRIu64 "\n",

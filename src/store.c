@@ -57,7 +57,8 @@ static const char schema_sql[] =
 	"  malformed_frames INTEGER, bad_linktype INTEGER, dup_bytes INTEGER,"
 	"  conflict_bytes INTEGER, evicted INTEGER, truncated_files INTEGER, read_errors INTEGER,"
 	"  events INTEGER, started_ns INTEGER, ended_ns INTEGER,"
-	"  first_ts_ns INTEGER, last_ts_ns INTEGER);"
+	"  first_ts_ns INTEGER, last_ts_ns INTEGER, unanswered INTEGER, pending_overflow INTEGER,"
+	"  alloc_failures INTEGER);"
 	/* SPEC 5: capture_stats, one row per run; per connection detail is in connections. */
 	"CREATE VIEW capture_stats AS SELECT packets, bytes, kernel_drops, interface_drops,"
 	"  reassembly_gaps, parse_errors, resyncs, unmatched_replies, connections, gap_bytes,"
@@ -74,7 +75,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		    "?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)",
 	[ST_DROPS] = "INSERT INTO capture_drops VALUES (?1, ?2, ?3, ?4)",
 	[ST_RUN] = "INSERT INTO run_stats VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-		   "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)",
+		   "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)",
 };
 
 struct store {
@@ -272,7 +273,8 @@ static int store_run(struct ct_sink *sink, const struct ct_run_stats *r)
 			       r->bad_linktype,	    r->dup_bytes,	 r->conflict_bytes,
 			       r->evicted,	    r->truncated_files,	 r->read_errors,
 			       r->events,	    r->started_ns,	 r->ended_ns,
-			       r->first_ts_ns,	    r->last_ts_ns };
+			       r->first_ts_ns,	    r->last_ts_ns,	 r->unanswered,
+			       r->pending_overflow, r->alloc_failures };
 	for (size_t i = 0; i < CT_ARRAY_LEN(v); i++)
 		bind_u64(st, (int)i + 1, v[i]);
 	return step(s, ST_RUN);

@@ -47,6 +47,9 @@ struct ct_run_stats {
 	uint64_t not_ip, fragments, other_l4, truncated_frames, malformed_frames, bad_linktype;
 	uint64_t dup_bytes, conflict_bytes, evicted, truncated_files, read_errors;
 	uint64_t events;
+	uint64_t unanswered;       /* requests whose reply never came */
+	uint64_t pending_overflow; /* requests not paired because a pairing cap was hit */
+	uint64_t alloc_failures;   /* connections or decoders lost to failed allocations */
 	uint64_t started_ns, ended_ns;     /* wall clock */
 	uint64_t first_ts_ns, last_ts_ns;  /* capture clock */
 };
