@@ -292,14 +292,14 @@ static int apply_bpf(pcap_t *p, const char *bpf, const char *what, char *err, si
 	if (!bpf || !bpf[0])
 		return 0;
 	if (pcap_compile(p, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-		set_err(err, errlen, "cachetap: %s: bad filter \"%s\": %s", what, bpf,
+		set_err(err, errlen, "%s: bad filter \"%s\": %s", what, bpf,
 			pcap_geterr(p));
 		return CT_EINVAL;
 	}
 	int r = pcap_setfilter(p, &prog);
 	pcap_freecode(&prog);
 	if (r < 0) {
-		set_err(err, errlen, "cachetap: %s: cannot apply filter \"%s\": %s", what, bpf,
+		set_err(err, errlen, "%s: cannot apply filter \"%s\": %s", what, bpf,
 			pcap_geterr(p));
 		return CT_EPCAP;
 	}
@@ -433,7 +433,7 @@ static int open_file(struct pfile *f, const char *path, const char *bpf, char *e
 		int fd = dup(0);
 		FILE *fp = fd < 0 ? NULL : fdopen(fd, "rb");
 		if (!fp) {
-			set_err(err, errlen, "cachetap: -: cannot read standard input: %s",
+			set_err(err, errlen, "-: cannot read standard input: %s",
 				strerror(errno));
 			if (fd >= 0)
 				close(fd);
@@ -461,7 +461,7 @@ static int open_file(struct pfile *f, const char *path, const char *bpf, char *e
 		}
 	}
 	if (!f->p) {
-		set_err(err, errlen, "cachetap: %s: %s", path,
+		set_err(err, errlen, "%s: %s", path,
 			eb[0] ? strip_name(eb, path) : "cannot open");
 		return nomem ? CT_ENOMEM : CT_EPCAP;
 	}
@@ -479,18 +479,18 @@ int ct_source_open_files(struct ct_source **out, const char *const *paths, uint3
 	*out = NULL;
 	set_err(err, errlen, "%s", "");
 	if (n == 0 || !paths) {
-		set_err(err, errlen, "cachetap: no input files");
+		set_err(err, errlen, "no input files");
 		return CT_EINVAL;
 	}
 	if (n > CT_CAPTURE_MAX_FILES) {
-		set_err(err, errlen, "cachetap: %u input files, at most %u are merged", (unsigned)n,
+		set_err(err, errlen, "%u input files, at most %u are merged", (unsigned)n,
 			(unsigned)CT_CAPTURE_MAX_FILES);
 		return CT_ELIMIT;
 	}
 	for (uint32_t i = 0; i < n; i++)
 		nstdin += strcmp(paths[i], "-") == 0;
 	if (nstdin > 1) {
-		set_err(err, errlen, "cachetap: -: standard input given more than once");
+		set_err(err, errlen, "-: standard input given more than once");
 		return CT_EINVAL;
 	}
 
@@ -518,7 +518,7 @@ int ct_source_open_files(struct ct_source **out, const char *const *paths, uint3
 	return 0;
 
 nomem:
-	set_err(err, errlen, "cachetap: out of memory opening %u input files", (unsigned)n);
+	set_err(err, errlen, "out of memory opening %u input files", (unsigned)n);
 	r = CT_ENOMEM;
 fail:
 	if (s)
@@ -608,9 +608,9 @@ static void live_err(char *err, size_t errlen, const char *iface, pcap_t *p, int
 	const char *status_text = pcap_statustostr(status);
 
 	if (detail && detail[0] && strcmp(detail, status_text) != 0)
-		set_err(err, errlen, "cachetap: %s: %s%s (%s)", iface, what, status_text, detail);
+		set_err(err, errlen, "%s: %s%s (%s)", iface, what, status_text, detail);
 	else
-		set_err(err, errlen, "cachetap: %s: %s%s", iface, what, status_text);
+		set_err(err, errlen, "%s: %s%s", iface, what, status_text);
 }
 
 int ct_source_open_live(struct ct_source **out, const struct ct_live_opts *o, char *err,
@@ -624,31 +624,31 @@ int ct_source_open_live(struct ct_source **out, const struct ct_live_opts *o, ch
 	*out = NULL;
 	set_err(err, errlen, "%s", "");
 	if (!o || !o->iface || !o->iface[0]) {
-		set_err(err, errlen, "cachetap: no interface given");
+		set_err(err, errlen, "no interface given");
 		return CT_EINVAL;
 	}
 	snaplen = o->snaplen ? o->snaplen : CT_CAPTURE_SNAPLEN_BYTES_DEFAULT;
 	bufsz = o->buffer_bytes ? o->buffer_bytes : CT_CAPTURE_BUFFER_BYTES_DEFAULT;
 	if (bufsz < CT_CAPTURE_BUFFER_BYTES_MIN) {
-		set_err(err, errlen, "cachetap: %s: buffer of %u bytes is below the minimum %u",
+		set_err(err, errlen, "%s: buffer of %u bytes is below the minimum %u",
 			o->iface, (unsigned)bufsz, (unsigned)CT_CAPTURE_BUFFER_BYTES_MIN);
 		return CT_EINVAL;
 	}
 	if (snaplen > INT32_MAX || bufsz > INT32_MAX) {
-		set_err(err, errlen, "cachetap: %s: snaplen or buffer size too large", o->iface);
+		set_err(err, errlen, "%s: snaplen or buffer size too large", o->iface);
 		return CT_EINVAL;
 	}
 
 	s = ct_calloc(1, sizeof *s);
 	if (!s) {
-		set_err(err, errlen, "cachetap: %s: out of memory", o->iface);
+		set_err(err, errlen, "%s: out of memory", o->iface);
 		return CT_ENOMEM;
 	}
 	s->base.ops = &live_ops;
 	s->last = -1;
 	s->live = pcap_create(o->iface, eb);
 	if (!s->live) {
-		set_err(err, errlen, "cachetap: %s: %s", o->iface,
+		set_err(err, errlen, "%s: %s", o->iface,
 			eb[0] ? strip_name(eb, o->iface) : "cannot open");
 		r = CT_EPCAP;
 		goto fail;

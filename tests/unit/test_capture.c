@@ -371,7 +371,7 @@ static void test_stdin(void)
 	close(fd);
 	int r = open1(&s, "-", NULL, err, sizeof err);
 	ok(r < 0, "text on stdin fails (%d)", r);
-	is_str(err, "cachetap: -: unknown file format", "stdin error names -");
+	is_str(err, "-: unknown file format", "stdin error names -");
 	dup2(saved, 0);
 	close(saved);
 
@@ -500,19 +500,19 @@ static void test_open_errors(void)
 	r = open1(&s, path_of("text.pcap"), NULL, err, sizeof err);
 	ok(r < 0, "non-pcap file fails (%d)", r);
 	ok(s == NULL, "and *out is NULL");
-	snprintf(want, sizeof want, "cachetap: %s: ", path_of("text.pcap"));
+	snprintf(want, sizeof want, "%s: ", path_of("text.pcap"));
 	ok(strncmp(err, want, strlen(want)) == 0, "message names the file: %.160s", err);
 	ok(strstr(err, "unknown file format") != NULL, "message says why: %.160s", err);
 	ok(strchr(err, '\n') == NULL, "one line");
 
 	r = open1(&s, path_of("empty.pcap"), NULL, err, sizeof err);
 	ok(r < 0, "empty file fails (%d)", r);
-	snprintf(want, sizeof want, "cachetap: %s: ", path_of("empty.pcap"));
+	snprintf(want, sizeof want, "%s: ", path_of("empty.pcap"));
 	ok(strncmp(err, want, strlen(want)) == 0, "message names the file: %.160s", err);
 
 	r = open1(&s, path_of("nonexistent.pcap"), NULL, err, sizeof err);
 	ok(r < 0, "missing file fails");
-	snprintf(want, sizeof want, "cachetap: %s: No such file or directory",
+	snprintf(want, sizeof want, "%s: No such file or directory",
 		 path_of("nonexistent.pcap"));
 	is_str(err, want, "missing file message names it once");
 
@@ -693,7 +693,7 @@ static void test_live(void)
 
 	int r = ct_source_open_live(&s, &o, err, sizeof err);
 	ok(r < 0, "missing interface fails (%d)", r);
-	ok(strncmp(err, "cachetap: ct-no-such-if0: ", 26) == 0, "message names it: %.160s", err);
+	ok(strncmp(err, "ct-no-such-if0: ", 16) == 0, "message names it: %.160s", err);
 
 	o.iface = "lo";
 	o.buffer_bytes = 100;
