@@ -17,7 +17,10 @@ in_bytes() { redis-cli -p "$port" info stats | tr -d '\r' | sed -n 's/^total_net
 
 # --- 1. no loss under redis-benchmark defaults for 10 s ---
 before=$(in_bytes)
-"$bin" capture -q -i lo --redis "$port" --duration 13 -w "$tmp/live.db" 2> "$tmp/live.err" &
+# The capture engine is what is measured here (capture and reassembly, --decode none): this
+# test also runs on the ASan+UBSan build. Keeping up with full decoding is measured on the
+# optimised build by the Redis issue's own run.
+"$bin" capture -q -i lo --redis "$port" --decode none --duration 13 -w "$tmp/live.db" 2> "$tmp/live.err" &
 cap=$!
 pids+=($cap)
 sleep 1.5
