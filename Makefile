@@ -16,7 +16,7 @@ BUILD ?= build/san
 endif
 
 CC ?= cc
-PKGS := libpcap sqlite3 libxxhash hiredis
+PKGS := libpcap sqlite3 libxxhash hiredis jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -67,7 +67,7 @@ $(BUILD)/tools/%: tools/%.c $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 # Debian packages: build, test and bench needs. `make deps` installs only what is missing.
-DEB_PKGS := gcc make pkg-config libpcap-dev libsqlite3-dev libxxhash-dev libhiredis-dev \
+DEB_PKGS := gcc make pkg-config libpcap-dev libsqlite3-dev libxxhash-dev libhiredis-dev libjansson-dev \
 	sqlite3 clang libclang-rt-14-dev tshark tcpdump redis-server redis-tools memcached \
 	libmemcached-tools perl
 deps:

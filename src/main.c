@@ -62,6 +62,11 @@ static const char common_help[] =
 	"                         'none' for capture and TCP reassembly only\n"
 	"      --values MODE      what is stored of values: none, or hash (XXH3 fingerprint,\n"
 	"                         the default)\n"
+	"      --channel GLOB     a pub/sub channel that carries application invalidations,\n"
+	"                         as a PSUBSCRIBE glob (* ? [abc]); repeatable. PUBLISH on it is\n"
+	"                         a publish, each delivery an invalidate at the subscriber, of\n"
+	"                         the key in the payload (the payload, or the \"key\" string of\n"
+	"                         a JSON object payload)\n"
 	"  -f, --filter BPF       extra BPF expression, ANDed with the capture's own\n"
 	"  -q, --quiet            no progress on stderr\n"
 	"  -h, --help             this help\n"
@@ -113,6 +118,7 @@ enum {
 	OPT_ALL_PORTS,
 	OPT_VALUES,
 	OPT_LIMIT,
+	OPT_CHANNEL,
 };
 
 static const struct option long_opts[] = {
@@ -122,6 +128,7 @@ static const struct option long_opts[] = {
 	{ "http", required_argument, NULL, OPT_HTTP },
 	{ "decode", required_argument, NULL, OPT_DECODE },
 	{ "values", required_argument, NULL, OPT_VALUES },
+	{ "channel", required_argument, NULL, OPT_CHANNEL },
 	{ "filter", required_argument, NULL, 'f' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -143,6 +150,9 @@ struct cli {
 	int all_ports, no_promisc, quiet;
 	/* Port lists as given (for the BPF and the meta table). */
 	char redis[256], memcached[256], http[256];
+	/* --channel globs, pointing into argv (po.channels points here). */
+	const char *channels[CT_CHANNEL_MAX_GLOBS];
+	uint32_t nchannels;
 	struct ct_pipeline_opts po;
 };
 
@@ -175,6 +185,27 @@ static int parse_ports(const char *opt, const char *arg, uint8_t *map, char *out
 	}
 	if (n == 0)
 		return bad(opt, arg, "is not a port list");
+	return 0;
+}
+
+/* One more --channel glob (SPEC section 2): kept as given, matched by src/glob.c. */
+static int add_channel(struct cli *c, const char *arg)
+{
+	char why[96];
+	size_t n = strlen(arg);
+	if (n == 0)
+		return bad("--channel", arg, "is empty (give a channel name or a glob)");
+	if (n > CT_CHANNEL_GLOB_MAX_BYTES) {
+		snprintf(why, sizeof why, "is too long a glob (at most %u bytes)",
+			 CT_CHANNEL_GLOB_MAX_BYTES);
+		return bad("--channel", arg, why);
+	}
+	if (c->nchannels >= CT_CHANNEL_MAX_GLOBS) {
+		snprintf(why, sizeof why, "is one glob too many (at most %u --channel options)",
+			 CT_CHANNEL_MAX_GLOBS);
+		return bad("--channel", arg, why);
+	}
+	c->channels[c->nchannels++] = arg;
 	return 0;
 }
 
@@ -285,6 +316,7 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 			rc = parse_ports("--http", optarg, c->po.http_ports, c->http, sizeof c->http);
 			break;
 		case OPT_DECODE: rc = parse_decode(optarg, &c->po.decode); break;
+		case OPT_CHANNEL: rc = add_channel(c, optarg); break;
 		case OPT_VALUES:
 			if (strcmp(optarg, "none") == 0)
 				c->po.values = CT_VALUES_NONE;
@@ -317,6 +349,8 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 			return rc;
 	}
 	c->po.progress = !c->quiet;
+	c->po.channels = c->channels;
+	c->po.nchannels = c->nchannels;
 	return 0;
 }
 
@@ -356,6 +390,14 @@ static void record_options(struct ct_sink *sink, const struct cli *c, int argc, 
 	sink->ops->meta(sink, "redis_ports", c->redis);
 	sink->ops->meta(sink, "memcached_ports", c->memcached);
 	sink->ops->meta(sink, "http_ports", c->http);
+	/* The --channel globs, comma separated like the port lists ("" when none). */
+	char chans[CT_CHANNEL_MAX_GLOBS * (CT_CHANNEL_GLOB_MAX_BYTES + 1) + 1];
+	used = 0;
+	chans[0] = '\0';
+	for (uint32_t i = 0; i < c->nchannels; i++)
+		used += (size_t)snprintf(chans + used, sizeof chans - used, "%s%s", i ? "," : "",
+					 c->channels[i]);
+	sink->ops->meta(sink, "channels", chans);
 }
 
 static int run(struct cli *c, struct ct_source *src, int argc, char **argv)

@@ -390,6 +390,8 @@ struct ct_pipeline *ct_pipeline_new(const struct ct_pipeline_opts *o, struct ct_
 	p->o = *o;
 	p->sink = sink;
 	p->cfg.values = o->values;
+	p->cfg.channels = o->channels;
+	p->cfg.nchannels = o->nchannels;
 	p->emit.event = on_event;
 	p->emit.ctx = p;
 

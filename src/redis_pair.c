@@ -26,6 +26,11 @@
  * An event's time is the capture time of its command's last byte; its latency is the reply's
  * last byte minus that. Keys are held for pending commands in a bounded arena per connection.
  *
+ * Channels matching a --channel glob are an application invalidation bus (SPEC section 3):
+ * PUBLISH/SPUBLISH on one is a publish of the key its payload names, and each message delivery
+ * an invalidate of that key at the subscriber. The key is the payload, or the "key" string of
+ * a payload that is a JSON object (parsed with jansson, at most CT_RESP_ELEM_CAP_BYTES of it).
+ *
  * Limits (limits.h, CT_REDIS_*): pending commands, MULTI depth, keys and key bytes held per
  * connection. A command that cannot be held is emitted at once as unanswered, and its reply is
  * still consumed in its turn, so pairing never slips. Argument bytes other than keys are never
@@ -34,8 +39,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cachetap/cmdtab_redis.h"
 #include "cachetap/flow.h"
+#include "cachetap/glob.h"
 #include "cachetap/limits.h"
 #include "cachetap/proto.h"
 #include "cachetap/resp.h"
@@ -71,7 +79,14 @@ struct rkey {
 	uint64_t hash;  /* value written (request) or returned (reply), with K_VALUE */
 };
 
-enum { K_TRUNC = 1, K_VALUE = 2, K_STATUS = 4, K_DROP = 8 /* not a key after all */ };
+enum {
+	K_TRUNC = 1,
+	K_VALUE = 2,
+	K_STATUS = 4,
+	K_DROP = 8,   /* not a key after all */
+	K_BUS = 16,   /* the key a bus PUBLISH's payload names (settled already) */
+	K_CHAN = 32,  /* the channel of a bus PUBLISH: kept for the detail, never an event */
+};
 
 /* One command, from its first byte to its events. */
 struct req {
@@ -90,6 +105,8 @@ struct req {
 	uint8_t noreply;       /* the table says no reply comes (CLIENT REPLY OFF/SKIP, REPLCONF ACK) */
 	const char *rejected;  /* a request Redis rejects as a protocol error: the decoder's reason */
 	int8_t proto;          /* HELLO: 2 or 3 once answered, 0 no switch */
+	uint8_t bus;           /* PUBLISH on a --channel channel: its keys are K_CHAN and K_BUS */
+	const char *bus_why;   /* why the bus payload named no key (a static string), or NULL */
 	int32_t select_db;     /* SELECT: the database, -1 when invalid */
 	char cmd[CT_REDIS_CMD_NAME_BYTES];
 };
@@ -118,6 +135,7 @@ struct reply {
 	uint32_t arg_len[4];
 	uint8_t arg_type[4];
 	uint8_t arg_null[4];
+	uint8_t arg_trunc[4];  /* cut at CT_REDIS_PUSH_ARG_BYTES by the decoder */
 	uint64_t key0;         /* keys collected from a nested array (invalidate) */
 	uint32_t nkeys;
 };
@@ -300,6 +318,101 @@ static struct rkey *key_add(struct rconn *c, const uint8_t *p, uint32_t n, int t
 	return k;
 }
 
+/* ---- application invalidation bus (--channel) ---- */
+
+/* Is this channel a --channel one? A channel the decoder cut short is never taken for one:
+ * its end, which the glob may need, was not seen. */
+static int bus_channel(const struct rconn *c, const uint8_t *p, uint32_t n, int truncated)
+{
+	return c->cfg->nchannels && !truncated &&
+	       ct_glob_match_any(c->cfg->channels, c->cfg->nchannels, p, n);
+}
+
+/* Adds the key a bus payload names and returns its record. The payload is the key itself:
+ *
+ *   PUBLISH app-inval user:42                    key user:42
+ *   PUBLISH app-inval {"key":"user:42","v":7}    key user:42 (a JSON object: its "key")
+ *   PUBLISH app-inval {user}:42                  key {user}:42 (not JSON: a hash-tagged key)
+ *
+ * Returns NULL with *why set when it names no key (cut by the decoder, or a JSON object
+ * without a string "key"), or NULL with *why NULL when the key arena is full. jansson parses at
+ * most CT_RESP_ELEM_CAP_BYTES bytes, through ct_malloc (redis_open), and nothing is kept of
+ * its tree: the key is copied into the arena like any other. */
+static struct rkey *bus_key_add(struct rconn *c, const uint8_t *p, uint32_t n, int truncated,
+				const char **why)
+{
+	*why = NULL;
+	if (truncated) {
+		*why = "payload too long (cut by the decoder)";
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *j = n ? json_loadb((const char *)p, n, JSON_ALLOW_NUL, &jerr) : NULL;
+	if (!json_is_object(j)) { /* not JSON, or JSON but no object: the payload is the key */
+		json_decref(j);
+		return key_add(c, p, n, 0);
+	}
+	json_t *kv = json_object_get(j, "key");
+	struct rkey *k = NULL;
+	if (json_is_string(kv)) {
+		size_t kl = json_string_length(kv);
+		k = key_add(c, (const uint8_t *)json_string_value(kv), (uint32_t)kl, 0);
+	} else {
+		*why = "JSON payload without a string \"key\"";
+	}
+	json_decref(j);
+	return k;
+}
+
+/* "channel NAME", then why no key when none, then the caller's own detail. */
+static const char *bus_detail(struct rconn *c, const struct req *r, const char *detail,
+			      char *buf, size_t len)
+{
+	const uint8_t *ch = (const uint8_t *)"";
+	uint32_t clen = 0;
+	for (uint32_t i = 0; r->held && i < r->nkeys; i++) {
+		const struct rkey *k = key_at(c, r->key0 + i);
+		if (k->flags & K_CHAN) {
+			ch = key_bytes(c, k);
+			clen = k->len;
+			break;
+		}
+	}
+	snprintf(buf, len, "channel %.*s%s%s%s%s", (int)(clen < 128 ? clen : 128),
+		 (const char *)ch, r->bus_why ? ": " : "", r->bus_why ? r->bus_why : "",
+		 detail ? "; " : "", detail ? detail : "");
+	return buf;
+}
+
+/* A PUBLISH/SPUBLISH argument `e` (its payload, argument 2): when its channel (argument 1, the
+ * only key held so far, class publish in the table) is a --channel one, the payload names the
+ * key the event is about. Returns 1 when it took the argument. */
+static int bus_publish(struct rconn *c, struct builder *b, const struct ct_resp_elem *e)
+{
+	if (!c->cfg->nchannels || e->index != 2 || b->overflow || b->r.nkeys != 1)
+		return 0;
+	struct rkey *ch = key_at(c, b->r.key0);
+	if (ch->argidx != 1 || ch->cls != CT_CLASS_PUBLISH ||
+	    !bus_channel(c, key_bytes(c, ch), ch->len, (ch->flags & K_TRUNC) != 0))
+		return 0;
+	ch->flags |= K_CHAN | K_DROP;
+	b->r.bus = 1;
+	const char *why;
+	struct rkey *k = bus_key_add(c, e->p, e->n, (e->flags & CT_RESP_EF_TRUNCATED) != 0, &why);
+	if (!k) {
+		if (why)
+			b->r.bus_why = why;
+		else
+			b->overflow = 1;
+		return 1;
+	}
+	k->argidx = e->index;
+	k->cls = CT_CLASS_PUBLISH;
+	k->flags |= K_BUS;
+	b->r.nkeys++;
+	return 1;
+}
+
 /* ---- emitting ---- */
 
 static void emit_one(struct rconn *c, const struct req *r, int dir, int via, uint8_t cls,
@@ -353,6 +466,9 @@ static void emit_req(struct rconn *c, const struct req *r, int dir, int via, uin
 		snprintf(why, sizeof why, "protocol error: %s", r->rejected);
 		detail = why;
 	}
+	char busd[320];
+	if (r->bus)
+		detail = bus_detail(c, r, detail, busd, sizeof busd);
 	if (!r->held || r->nkeys == 0) {
 		emit_one(c, r, dir, via, r->cls, status, NULL, lat, answered, detail);
 		return;
@@ -463,6 +579,8 @@ static void builder_arg(struct rconn *c, int dir, const struct ct_resp_elem *e)
 	uint64_t full = e->len < 0 ? 0 : (uint64_t)e->len;
 	if (ct_redis_cmd_arg(&b->cs, e->index, e->p, e->n, full, &a) != 0 || a.secret)
 		return; /* secrets are never kept, not even as a fingerprint */
+	if (bus_publish(c, b, e))
+		return;
 	if (a.role == CT_REDIS_ARG_VALUE) {
 		/* The value written to an earlier key: its fingerprint goes with that key. */
 		for (uint32_t i = b->r.nkeys; i-- > 0;) {
@@ -510,6 +628,8 @@ static void builder_end(struct rconn *c, int dir, const struct ct_resp_msg *m, s
 	for (uint32_t i = 0; i < r->nkeys; i++) {
 		struct rkey *k = key_at(c, r->key0 + i);
 		struct ct_redis_arg a;
+		if (k->flags & (K_BUS | K_CHAN))
+			continue; /* a bus PUBLISH: settled by bus_publish */
 		ct_redis_cmd_final(cs, k->argidx, &a);
 		if (a.role == CT_REDIS_ARG_PLAIN || a.role == CT_REDIS_ARG_VALUE)
 			k->flags |= K_DROP;
@@ -739,6 +859,7 @@ static void reply_start(struct rconn *c, uint8_t type, int is_push)
 	memset(rp, 0, offsetof(struct reply, arg));
 	memset(rp->arg_len, 0, sizeof rp->arg_len);
 	memset(rp->arg_null, 0, sizeof rp->arg_null);
+	memset(rp->arg_trunc, 0, sizeof rp->arg_trunc);
 	rp->nkeys = 0;
 	rp->active = 1;
 	rp->top_type = type;
@@ -758,6 +879,8 @@ static void reply_elem_depth1(struct rconn *c, const struct ct_resp_elem *e)
 		rp->arg_len[e->index] = n;
 		rp->arg_type[e->index] = e->type;
 		rp->arg_null[e->index] = (uint8_t)null;
+		rp->arg_trunc[e->index] = (e->flags & CT_RESP_EF_TRUNCATED) != 0 ||
+					  e->n > CT_REDIS_PUSH_ARG_BYTES;
 	}
 	if (e->index == 0 && (rp->is_push || (rp->top_type == '*' && c->subscribing && !c->resp3))) {
 		uint32_t kind = push_kind(e->p, e->n);
@@ -873,6 +996,47 @@ static void subscription_confirmed(struct rconn *c, const struct ct_resp_msg *m)
 		emit_req(c, &done, CT_C2S, CT_VIA_COMMAND, CT_STATUS_OK, m->ts_ns, 1, NULL);
 }
 
+/* A message on a --channel channel, delivered to a subscriber: an invalidate there of the key
+ * its payload names (bus_key_add), or of no key with the reason in the detail.
+ *
+ *   *3 $7 message  $9 app-inval  $2 k2                 (RESP3: >3 ...)
+ *   *4 $8 pmessage $5 app-*  $9 app-inval  $2 k2       (pay = the payload's index) */
+static void bus_message(struct rconn *c, struct req *r, int pay)
+{
+	struct reply *rp = &c->rep;
+	int ch = pay - 1;
+	const char *why = NULL;
+	struct rkey *k = NULL;
+	/* Keep the channel for the detail, and the key after it, both in the arena. */
+	struct rkey *chk = key_add(c, rp->arg[ch], rp->arg_len[ch], 0);
+	if (!chk) {
+		c->st->pending_overflow++;
+		return;
+	}
+	chk->flags |= K_CHAN | K_DROP;
+	if (!rp->nkeys) { /* hold it while the key is added (keys_low_water) */
+		rp->key0 = c->keys_end - 1;
+		rp->nkeys = 1;
+	}
+	r->key0 = c->keys_end - 1;
+	r->nkeys = 1;
+	r->bus = 1;
+	if (rp->arg_null[pay] || (rp->arg_type[pay] != '$' && rp->arg_type[pay] != '+'))
+		why = "payload not a string";
+	else
+		k = bus_key_add(c, rp->arg[pay], rp->arg_len[pay], rp->arg_trunc[pay], &why);
+	if (!k && !why) {
+		c->st->pending_overflow++;
+		return;
+	}
+	if (k) {
+		k->cls = CT_CLASS_INVALIDATE;
+		r->nkeys = 2;
+	}
+	r->bus_why = why;
+	emit_req(c, r, CT_S2C, CT_VIA_PUSH, CT_STATUS_OK, 0, 0, NULL);
+}
+
 /* Emits the events of a finished push (client-side tracking, keyspace and keyevent
  * notifications, pub/sub messages). */
 static void push_done(struct rconn *c, const struct ct_resp_msg *m)
@@ -962,6 +1126,10 @@ static void push_done(struct rconn *c, const struct ct_resp_msg *m)
 				snprintf(detail, sizeof detail, "%s %.*s", space ? "keyspace" : "keyevent",
 					 (int)(evlen < 64 ? evlen : 64), (const char *)ev);
 			}
+		}
+		if (!key && bus_channel(c, chan, clen, rp->arg_trunc[ch])) {
+			bus_message(c, &r, pay);
+			return;
 		}
 		if (!key) {
 			/* Ordinary pub/sub traffic: recorded, but it invalidates nothing. */
@@ -1236,6 +1404,8 @@ static void *redis_open(const struct ct_proto_open *o)
 	c->st = o->stats;
 	c->midstream = o->midstream;
 	c->db[CT_C2S] = c->db[CT_S2C] = 0;
+	if (o->cfg->nchannels) /* bus payloads are parsed with jansson: allocate through ours */
+		json_set_alloc_funcs(ct_malloc, ct_free);
 	struct ct_resp_opts ro = {
 		.values = o->cfg->values == CT_VALUES_NONE ? CT_RESP_VALUES_NONE : CT_RESP_VALUES_HASH,
 		.midstream = (uint8_t)o->midstream,

@@ -89,6 +89,8 @@
 #define CT_REDIS_ARENA_MAX_BYTES (1u << 20) /* bytes of those keys, per connection */
 #define CT_REDIS_CMD_NAME_BYTES 32u         /* command name kept (longer names are cut) */
 #define CT_REDIS_PUSH_ARG_BYTES 512u        /* push kind/channel/payload bytes kept per message */
+#define CT_CHANNEL_MAX_GLOBS 32u            /* --channel globs (application invalidation bus) */
+#define CT_CHANNEL_GLOB_MAX_BYTES 256u      /* one --channel glob; matching is O(glob x channel) */
 
 /* ---- payload detection (src/detect.c, src/pipeline.c) ---- */
 #define CT_DETECT_LINE_MAX_BYTES 4096u /* bytes of a first line or bulk examined for evidence */

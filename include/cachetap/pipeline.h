@@ -25,6 +25,8 @@ struct ct_pipeline_opts {
 	uint8_t http_ports[CT_PORTMAP_BYTES];
 	unsigned decode;          /* CT_DECODE_* protocols decoded; 0 = reassembly only */
 	unsigned values;          /* CT_VALUES_* (proto.h): what is stored of values */
+	const char *const *channels; /* --channel globs (kept by the caller for the run) */
+	uint32_t nchannels;       /* at most CT_CHANNEL_MAX_GLOBS */
 	uint64_t duration_ns;     /* live: stop after this long (0 = until a signal) */
 	int progress;             /* print progress on stderr (when it is a terminal) */
 	const char *command;      /* "replay", "capture": for the summary line */

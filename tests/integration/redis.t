@@ -81,7 +81,8 @@ wait_until 50 pong "$P" || bail "primary redis-server up on $PRI"
 t 1 "primary redis-server up on $PRI"
 
 # The capture starts before the replica exists, so it sees PSYNC and the whole sync.
-"$bin" capture -q -i lo --redis "$P,$R" --duration 25 -w "$db" 2> "$tmp/cap.err" &
+# app-inval is the application's invalidation bus (--channel, SPEC section 3).
+"$bin" capture -q -i lo --redis "$P,$R" --channel app-inval --duration 25 -w "$db" 2> "$tmp/cap.err" &
 cap=$!
 pids+=("$cap")
 wait_until 100 cap_ready || bail "cachetap capture started"
@@ -203,10 +204,9 @@ INCR|write|n|1
 WAIT|other||2
 FLUSHDB|flush||1
 EOF
-# The channel is in the key column today: --channel (SPEC section 3, the payload is the key)
-# is not implemented yet, so nothing maps PUBLISH app-inval k2 to key k2.
-rows 1 "$wr AND cmd = 'PUBLISH' AND class = 'publish' AND key = 'app-inval'" \
-	"writer PUBLISH app-inval: class publish at the primary (key = the channel until --channel exists)"
+# app-inval is a --channel channel (SPEC section 3): the payload k2 is the key, not the channel.
+rows 1 "$wr AND cmd = 'PUBLISH' AND class = 'publish' AND key = 'k2' AND detail = 'channel app-inval'" \
+	"writer PUBLISH app-inval k2: class publish of key k2 at the primary (--channel app-inval)"
 rows 14 "client = '$W'" "the writer's connection has exactly its 14 commands, nothing else"
 rows 0 "client = '$W' AND class IN ('write', 'delete', 'flush', 'expire') AND dir = 'c2s' AND (db IS NOT 0)" \
 	"the writer's writes are in database 0"
@@ -246,10 +246,11 @@ is "$(echo "$got" | paste -sd,)" "$(echo "$want" | paste -sd,)" "keyspace subscr
 rows 20 "client = '$KS' AND dir = 's2c'" "keyspace subscriber: nothing else arrived there"
 
 # --- application channel ---
-# Recorded as a plain pub/sub message (class other) until --channel is implemented; then this
-# row becomes an invalidate of key k2 (SPEC section 3, "application invalidation bus").
-rows 1 "client = '$APP' AND dir = 's2c' AND via = 'push' AND cmd = 'MESSAGE' AND class = 'other' AND key IS NULL AND detail = 'channel app-inval' AND ts_ns > $(origin PUBLISH app-inval)" \
-	"app subscriber: MESSAGE on app-inval (class other, no key: --channel is not implemented yet)"
+# --channel app-inval: the delivery is an invalidate of key k2 at the subscriber (SPEC
+# section 3, "application invalidation bus").
+rows 1 "client = '$APP' AND dir = 's2c' AND via = 'push' AND cmd = 'MESSAGE' AND class = 'invalidate' AND key = 'k2' AND detail = 'channel app-inval' AND ts_ns > $(origin PUBLISH k2)" \
+	"app subscriber: MESSAGE on app-inval = invalidate k2, after the writer's PUBLISH"
+rows 1 "client = '$APP' AND dir = 's2c'" "app subscriber: exactly that one message"
 
 # --- replication: the commands the primary propagated to the replica ---
 REPL=$(q "SELECT client FROM timeline WHERE server = '$PRI' AND dir = 'c2s' AND cmd = 'PSYNC'")
@@ -270,7 +271,7 @@ done <<'EOF'
 'DEL'|delete|k1|DEL|k1
 'UNLINK'|delete|k3|UNLINK|k3
 'DEL','UNLINK'|delete|k4|EXPIRE|k4
-'PUBLISH'|publish|app-inval|PUBLISH|app-inval
+'PUBLISH'|publish|k2|PUBLISH|k2
 'SET'|write|k5|SET|k5
 'INCR'|write|n|INCR|n
 'FLUSHDB'|flush||FLUSHDB|

@@ -52,9 +52,12 @@ static void on_event(void *ctx, const struct ct_event *e)
 }
 
 /* Runs a conversation feeding each step in pieces of `piece` bytes (0 = whole). */
-static void run(const struct conv *cv, size_t piece, struct log *l, struct ct_proto_stats *st)
+static void run(const struct conv *cv, const char *const *channels, size_t piece, struct log *l,
+		struct ct_proto_stats *st)
 {
-	struct ct_proto_config cfg = { .values = CT_VALUES_HASH };
+	struct ct_proto_config cfg = { .values = CT_VALUES_HASH, .channels = channels };
+	while (channels && channels[cfg.nchannels])
+		cfg.nchannels++;
 	struct ct_emit emit = { on_event, l };
 	struct ct_proto_open o = {
 		.conn_id = 1, .midstream = cv->midstream, .cfg = &cfg, .emit = &emit, .stats = st,
@@ -92,13 +95,14 @@ static void run(const struct conv *cv, size_t piece, struct log *l, struct ct_pr
 	ct_proto_redis.close(c, 99000);
 }
 
-static void check(const struct conv *cv)
+/* `channels`: the --channel globs, NULL-terminated, or NULL for none. */
+static void check(const struct conv *cv, const char *const *channels)
 {
 	static struct log whole, bytes;
 	struct ct_proto_stats st, st1;
-	run(cv, 0, &whole, &st);
+	run(cv, channels, 0, &whole, &st);
 	is_str(whole.buf, cv->want, "%s", cv->name);
-	run(cv, 1, &bytes, &st1);
+	run(cv, channels, 1, &bytes, &st1);
 	is_str(bytes.buf, whole.buf, "%s: one byte at a time", cv->name);
 	/* Split each step in two at every position of the longest step. */
 	size_t longest = 0;
@@ -108,7 +112,7 @@ static void check(const struct conv *cv)
 	int bad = 0;
 	for (size_t p = 2; p < longest; p++) {
 		static struct log split;
-		run(cv, p, &split, &st1);
+		run(cv, channels, p, &split, &st1);
 		if (strcmp(split.buf, whole.buf) != 0 && !bad++)
 			diag("pieces of %zu bytes give:\n%s", p, split.buf);
 	}
@@ -264,9 +268,70 @@ static const struct conv convs[] = {
 	  "1000 c2s command GET read k hit 2000 db=0 value\n" },
 };
 
+/* The application invalidation bus (--channel): the publisher's side, then a subscriber's. */
+#define X10 "xxxxxxxxxx"
+#define X100 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+#define X600 X100 X100 X100 X100 X100 X100
+static const struct {
+	struct conv cv;
+	const char *channels[4]; /* --channel globs, NULL-terminated */
+} bus_convs[] = {
+	{ { "bus: PUBLISH on a --channel channel is a publish of the key in its payload",
+	  0,
+	  { "C*3\r\n$7\r\nPUBLISH\r\n$9\r\napp-inval\r\n$2\r\nk2\r\n", "S:1\r\n",
+	    "C*3\r\n$7\r\nPUBLISH\r\n$9\r\napp-inval\r\n$23\r\n{\"key\":\"user:42\",\"v\":7}\r\n",
+	    "S:1\r\n",
+	    "C*3\r\n$7\r\nPUBLISH\r\n$9\r\napp-inval\r\n$7\r\n{\"v\":7}\r\n", "S:0\r\n",
+	    "C*3\r\n$7\r\nPUBLISH\r\n$4\r\nnews\r\n$5\r\nhello\r\n", "S:0\r\n",
+	    "C*3\r\n$8\r\nSPUBLISH\r\n$7\r\ninval:x\r\n$9\r\n{user}:42\r\n", "S:1\r\n",
+	    "C*3\r\n$7\r\nPUBLISH\r\n$9\r\napp-inval\r\n$600\r\n" X600 "\r\n", "S:1\r\n",
+	    "C*1\r\n$5\r\nMULTI\r\n*3\r\n$7\r\nPUBLISH\r\n$9\r\napp-inval\r\n$2\r\nk5\r\n"
+	    "*1\r\n$4\r\nEXEC\r\n",
+	    "S+OK\r\n+QUEUED\r\n*1\r\n:1\r\n", NULL },
+	  "1000 c2s command PUBLISH publish k2 ok 1000 db=0 channel app-inval\n"
+	  "3000 c2s command PUBLISH publish user:42 ok 1000 db=0 channel app-inval\n"
+	  "5000 c2s command PUBLISH publish - ok 1000 db=0 channel app-inval: JSON payload "
+	  "without a string \"key\"\n"
+	  "7000 c2s command PUBLISH publish news ok 1000 db=0\n"
+	  "9000 c2s command SPUBLISH publish {user}:42 ok 1000 db=0 channel inval:x\n"
+	  "11000 c2s command PUBLISH publish - ok 1000 db=0 channel app-inval: payload too long "
+	  "(cut by the decoder)\n"
+	  "13000 c2s command MULTI other - ok 1000 db=0\n"
+	  "13000 c2s command PUBLISH publish k5 ok 1000 db=0 channel app-inval; in MULTI\n"
+	  "13000 c2s command EXEC other - ok 1000 db=0\n" },
+	  { "app-inval", "inval:*", NULL } },
+	{ { "bus: message and pmessage on a --channel channel invalidate the key at the subscriber",
+	  0,
+	  { "C*2\r\n$9\r\nSUBSCRIBE\r\n$9\r\napp-inval\r\n",
+	    "S*3\r\n$9\r\nsubscribe\r\n$9\r\napp-inval\r\n:1\r\n",
+	    "S*3\r\n$7\r\nmessage\r\n$9\r\napp-inval\r\n$2\r\nk2\r\n",
+	    "S*3\r\n$7\r\nmessage\r\n$9\r\napp-inval\r\n$12\r\n{\"key\":\"k3\"}\r\n",
+	    "S*3\r\n$7\r\nmessage\r\n$9\r\napp-inval\r\n$11\r\n{\"nokey\":1}\r\n",
+	    "S*3\r\n$7\r\nmessage\r\n$9\r\napp-inval\r\n$600\r\n" X600 "\r\n",
+	    "S*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n",
+	    "C*2\r\n$10\r\nPSUBSCRIBE\r\n$5\r\napp-*\r\n",
+	    "S*3\r\n$10\r\npsubscribe\r\n$5\r\napp-*\r\n:2\r\n",
+	    "S*4\r\n$8\r\npmessage\r\n$5\r\napp-*\r\n$9\r\napp-inval\r\n$2\r\nk4\r\n",
+	    "S*4\r\n$8\r\npmessage\r\n$5\r\napp-*\r\n$8\r\napp-news\r\n$2\r\nk6\r\n", NULL },
+	  "1000 c2s command SUBSCRIBE other app-inval ok 1000 db=0\n"
+	  "3000 s2c push MESSAGE invalidate k2 ok - db=-1 channel app-inval\n"
+	  "4000 s2c push MESSAGE invalidate k3 ok - db=-1 channel app-inval\n"
+	  "5000 s2c push MESSAGE invalidate - ok - db=-1 channel app-inval: JSON payload without a "
+	  "string \"key\"\n"
+	  "6000 s2c push MESSAGE invalidate - ok - db=-1 channel app-inval: payload too long (cut by "
+	  "the decoder)\n"
+	  "7000 s2c push MESSAGE other - ok - db=-1 channel news\n"
+	  "8000 c2s command PSUBSCRIBE other app-* ok 1000 db=0\n"
+	  "10000 s2c push PMESSAGE invalidate k4 ok - db=-1 channel app-inval\n"
+	  "11000 s2c push PMESSAGE other - ok - db=-1 channel app-news\n" },
+	  { "app-inval", NULL } },
+};
+
 int main(void)
 {
 	for (size_t i = 0; i < CT_ARRAY_LEN(convs); i++)
-		check(&convs[i]);
+		check(&convs[i], NULL);
+	for (size_t i = 0; i < CT_ARRAY_LEN(bus_convs); i++)
+		check(&bus_convs[i].cv, bus_convs[i].channels);
 	return done_testing();
 }
