@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cachetap/mc.h"
+#include "cachetap/reasm.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Command tables: what each token of a line means. The semantics live here, not in ifs.      */
@@ -1248,16 +1249,10 @@ void ct_mc_gap(struct ct_mc *d, uint64_t off, uint64_t len, uint64_t ts_ns)
 {
 	if (d->stopped || len == 0)
 		return;
-	if (off != d->off) {
-		if (off > d->off) {
-			len += off - d->off;
-		} else {
-			if (off + len <= d->off)
-				return;
-			len -= d->off - off;
-		}
-		off = d->off;
-	}
+	len = ct_gap_from(d->off, off, len);
+	if (len == 0)
+		return;
+	off = d->off;
 	d->c.gaps++;
 	d->c.gap_bytes += len;
 	d->ts_ns = ts_ns;

@@ -16,6 +16,7 @@
  * fixed stack of open aggregates (what each still expects and the index of its next child). */
 #include <string.h>
 
+#include "cachetap/reasm.h"
 #include "cachetap/resp.h"
 
 /* What the next byte is. */
@@ -1266,16 +1267,10 @@ void ct_resp_gap(struct ct_resp *d, uint64_t off, uint64_t len, uint64_t ts_ns,
 {
 	if (len == 0)
 		return;
-	if (off != d->off) {
-		if (off > d->off) {
-			len += off - d->off;
-		} else {
-			if (off + len <= d->off)
-				return;
-			len -= d->off - off;
-		}
-		off = d->off;
-	}
+	len = ct_gap_from(d->off, off, len);
+	if (len == 0)
+		return;
+	off = d->off;
 	bind_cb(d, cb, ctx);
 	d->ts_ns = ts_ns;
 	gap(d, off, len);

@@ -102,6 +102,19 @@ struct ct_reasm {
 };
 
 /* Must be called before first use (the timestamp map has a non-zero empty marker). */
+/* For a stream consumer that expects offset `expect` next and is told bytes [off, off+len) are
+ * missing: the part it has already passed is ignored, and a gap that starts further ahead is
+ * widened back to `expect`. Returns the length of the gap starting at `expect` (0: nothing is
+ * missing). Decoders share this so they agree on what a gap covers. */
+static inline uint64_t ct_gap_from(uint64_t expect, uint64_t off, uint64_t len)
+{
+	if (off > expect)
+		return len + (off - expect);
+	if (off + len <= expect)
+		return 0;
+	return len - (expect - off);
+}
+
 void ct_reasm_init(struct ct_reasm *r);
 
 /* Nonzero when a hole is waiting (queued data, or a FIN beyond the delivered bytes), i.e. when

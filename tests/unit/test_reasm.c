@@ -1317,8 +1317,20 @@ static void test_property(void)
 	   (unsigned long long)t1.cap_hits);
 }
 
+/* ct_gap_from: what a decoder that expects offset 100 makes of a reported gap. */
+static void test_gap_from(void)
+{
+	is_int(ct_gap_from(100, 100, 10), 10, "gap at the expected offset");
+	is_int(ct_gap_from(100, 120, 10), 30, "gap further ahead widens back to the expected offset");
+	is_int(ct_gap_from(100, 90, 10), 0, "gap entirely before the expected offset is nothing");
+	is_int(ct_gap_from(100, 80, 5), 0, "older gap is nothing");
+	is_int(ct_gap_from(100, 95, 10), 5, "gap straddling the expected offset keeps its tail");
+	is_int(ct_gap_from(0, 0, 0), 0, "empty gap is nothing");
+}
+
 int main(void)
 {
+	test_gap_from();
 	test_in_order();
 	test_one_byte();
 	for (uint64_t s = 1; s <= 5; s++)
