@@ -99,13 +99,16 @@ bench: deps all
 	tools/bench.sh $(abspath $(BUILD))
 
 # The shipped example: replay a capture and show what was recorded.
-DEMO_CAP := captures/public/tcpdump/resp_1_benchmark.pcap
+DEMO_CAP := captures/public/zeek/pubsub.pcap
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	$(BIN) replay -q -w $(BUILD)/demo.db $(DEMO_CAP)
+	@echo; echo "== connections"
 	@sqlite3 -header -column $(BUILD)/demo.db \
-		"SELECT id, client, server, orient, pkts_c2s + pkts_s2c AS packets, \
+		"SELECT id, client, server, app, pkts_c2s + pkts_s2c AS packets, \
 		 bytes_c2s, bytes_s2c, gaps_c2s + gaps_s2c AS gaps, close_reason FROM connections"
+	@echo; echo "== timeline (cachetap timeline $(BUILD)/demo.db)"
+	@$(BIN) timeline $(BUILD)/demo.db
 
 clean:
 	rm -rf build
