@@ -1,6 +1,7 @@
 /* The cachetap command line (SPEC section 2): parses options and wires a source, the pipeline
  * and a sink together. It holds no logic of its own beyond argument checking: every bad
  * argument gets a one-line error naming it and exit code 2. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -12,6 +13,7 @@
 
 #include "cachetap/capture.h"
 #include "cachetap/limits.h"
+#include "cachetap/net.h"
 #include "cachetap/pipeline.h"
 #include "cachetap/proto.h"
 #include "cachetap/report.h"
@@ -67,6 +69,10 @@ static const char common_help[] =
 	"                         a publish, each delivery an invalidate at the subscriber, of\n"
 	"                         the key in the payload (the payload, or the \"key\" string of\n"
 	"                         a JSON object payload)\n"
+	"      --node NAME=HOST:PORT[,role=ROLE]\n"
+	"                         name a node (repeatable); ROLE is primary, replica,\n"
+	"                         memcached or app. Replicas are also named by the port they\n"
+	"                         announce (REPLCONF listening-port). See the nodes table.\n"
 	"  -f, --filter BPF       extra BPF expression, ANDed with the capture's own\n"
 	"  -q, --quiet            no progress on stderr\n"
 	"  -h, --help             this help\n"
@@ -119,6 +125,7 @@ enum {
 	OPT_VALUES,
 	OPT_LIMIT,
 	OPT_CHANNEL,
+	OPT_NODE,
 };
 
 static const struct option long_opts[] = {
@@ -129,6 +136,7 @@ static const struct option long_opts[] = {
 	{ "decode", required_argument, NULL, OPT_DECODE },
 	{ "values", required_argument, NULL, OPT_VALUES },
 	{ "channel", required_argument, NULL, OPT_CHANNEL },
+	{ "node", required_argument, NULL, OPT_NODE },
 	{ "filter", required_argument, NULL, 'f' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -153,6 +161,13 @@ struct cli {
 	/* --channel globs, pointing into argv (po.channels points here). */
 	const char *channels[CT_CHANNEL_MAX_GLOBS];
 	uint32_t nchannels;
+	/* --node NAME=HOST:PORT[,role=ROLE], parsed; written to the nodes table at the start. */
+	struct node_opt {
+		char name[CT_NODE_NAME_MAX_BYTES + 1];
+		char endpoint[CT_ENDPOINT_STRLEN];
+		const char *role;
+	} nodes[CT_NODE_MAX_OPTIONS];
+	uint32_t nnodes;
 	struct ct_pipeline_opts po;
 };
 
@@ -206,6 +221,70 @@ static int add_channel(struct cli *c, const char *arg)
 		return bad("--channel", arg, why);
 	}
 	c->channels[c->nchannels++] = arg;
+	return 0;
+}
+
+/* --node NAME=HOST:PORT[,role=ROLE]: HOST is an IP address ([v6] in brackets), because a
+ * passive capture sees addresses, not names. The endpoint is normalised the way the timeline
+ * prints servers and clients, so the two can be joined. */
+static int add_node(struct cli *c, const char *arg)
+{
+	static const char *const roles[] = { "primary", "replica", "memcached", "app" };
+	char buf[512], why[96];
+	if (c->nnodes >= CT_NODE_MAX_OPTIONS) {
+		snprintf(why, sizeof why, "is one node too many (at most %u --node options)",
+			 CT_NODE_MAX_OPTIONS);
+		return bad("--node", arg, why);
+	}
+	if (strlen(arg) >= sizeof buf)
+		return bad("--node", arg, "is too long");
+	snprintf(buf, sizeof buf, "%s", arg);
+	struct node_opt *n = &c->nodes[c->nnodes];
+	char *eq = strchr(buf, '=');
+	if (!eq || eq == buf)
+		return bad("--node", arg, "is not NAME=HOST:PORT[,role=ROLE]");
+	*eq = '\0';
+	size_t nl = strlen(buf);
+	if (nl > CT_NODE_NAME_MAX_BYTES || strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+						     "qrstuvwxyz0123456789_.-") != nl)
+		return bad("--node", arg, "has a bad NAME (letters, digits, _ . -; at most 64)");
+	snprintf(n->name, sizeof n->name, "%s", buf);
+	char *ep = eq + 1, *role = strchr(ep, ',');
+	n->role = NULL;
+	if (role) {
+		*role++ = '\0';
+		if (strncmp(role, "role=", 5) != 0)
+			return bad("--node", arg, "has something other than role=ROLE after the comma");
+		for (size_t i = 0; i < CT_ARRAY_LEN(roles); i++)
+			if (strcmp(role + 5, roles[i]) == 0)
+				n->role = roles[i];
+		if (!n->role)
+			return bad("--node", arg, "has a role other than primary, replica, memcached, app");
+	}
+	char *colon = strrchr(ep, ':');
+	if (!colon)
+		return bad("--node", arg, "has no :PORT");
+	*colon = '\0';
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (errno || end == colon + 1 || *end || port == 0 || port > 65535)
+		return bad("--node", arg, "has a bad PORT (1-65535)");
+	struct ct_ip ip;
+	memset(&ip, 0, sizeof ip);
+	size_t hl = strlen(ep);
+	if (hl >= 2 && ep[0] == '[' && ep[hl - 1] == ']') {
+		ep[hl - 1] = '\0';
+		ip.family = 6;
+		if (inet_pton(AF_INET6, ep + 1, ip.a) != 1)
+			return bad("--node", arg, "has a bad IPv6 address");
+	} else {
+		ip.family = 4;
+		if (inet_pton(AF_INET, ep, ip.a) != 1)
+			return bad("--node", arg, "has a HOST that is not an IP address ([v6] in brackets)");
+	}
+	ct_endpoint_str(&ip, (uint16_t)port, n->endpoint, sizeof n->endpoint);
+	c->nnodes++;
 	return 0;
 }
 
@@ -297,9 +376,18 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 	optind = 1;
 	opterr = 0;
 	int ch;
-	while ((ch = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {
-		if (!live && is_live_only(ch))
-			ch = '?';
+	int li = -1;
+	while ((ch = getopt_long(argc, argv, shortopts, long_opts, &li)) != -1) {
+		if (!live && is_live_only(ch)) {
+			/* A capture option given to replay: name it, not the value it consumed. */
+			if (li >= 0)
+				fprintf(stderr, "cachetap %s: --%s is for capture only\n", c->cmd,
+					long_opts[li].name);
+			else
+				fprintf(stderr, "cachetap %s: -%c is for capture only\n", c->cmd, ch);
+			return CT_EINVAL;
+		}
+		li = -1;
 		switch (ch) {
 		case 'w': c->db = optarg; break;
 		case 'f': c->filter = optarg; break;
@@ -317,6 +405,7 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 			break;
 		case OPT_DECODE: rc = parse_decode(optarg, &c->po.decode); break;
 		case OPT_CHANNEL: rc = add_channel(c, optarg); break;
+		case OPT_NODE: rc = add_node(c, optarg); break;
 		case OPT_VALUES:
 			if (strcmp(optarg, "none") == 0)
 				c->po.values = CT_VALUES_NONE;
@@ -398,6 +487,11 @@ static void record_options(struct ct_sink *sink, const struct cli *c, int argc, 
 		used += (size_t)snprintf(chans + used, sizeof chans - used, "%s%s", i ? "," : "",
 					 c->channels[i]);
 	sink->ops->meta(sink, "channels", chans);
+	for (uint32_t i = 0; i < c->nnodes; i++) {
+		struct ct_node_rec n = { c->nodes[i].name, c->nodes[i].endpoint, c->nodes[i].role,
+					 "option" };
+		sink->ops->node(sink, &n);
+	}
 }
 
 static int run(struct cli *c, struct ct_source *src, int argc, char **argv)

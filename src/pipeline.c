@@ -42,6 +42,7 @@ struct ct_pipeline {
 	struct ct_emit emit;
 	struct ct_proto_stats pstats[CT_ARRAY_LEN(modules)];
 	struct ct_conn *swap_conn; /* detection found it upside down: swap after this packet */
+	struct ct_conn *cur;       /* the connection whose module is running (for node hints) */
 	int live;
 };
 
@@ -102,6 +103,19 @@ static void on_event(void *ctx, const struct ct_event *ev)
 	struct ct_pipeline *p = ctx;
 	p->run.events++;
 	p->sink->ops->event(p->sink, ev);
+}
+
+/* A module named one side of the connection it is decoding: record that node. */
+static void on_node(void *ctx, const struct ct_node_hint *h)
+{
+	struct ct_pipeline *p = ctx;
+	const struct ct_conn *c = p->cur;
+	if (!c || c->id != h->conn_id)
+		return;
+	char ep[CT_ENDPOINT_STRLEN];
+	ct_endpoint_str(h->client_side ? &c->cli_ip : &c->srv_ip, h->port, ep, sizeof ep);
+	struct ct_node_rec n = { ep, ep, h->role, "replconf" };
+	p->sink->ops->node(p->sink, &n);
 }
 
 /* Attaches protocol module i to a connection. */
@@ -194,8 +208,11 @@ static void on_data(void *ctx, struct ct_conn *c, int dir, uint64_t off, const u
 	} else {
 		dir = real_dir(p, c, dir);
 	}
-	if (c->app)
+	if (c->app) {
+		p->cur = c;
 		conn_ops(c)->data(c->app, dir, off, d, len, ts_ns);
+		p->cur = NULL;
+	}
 }
 
 static void on_gap(void *ctx, struct ct_conn *c, int dir, uint64_t off, uint64_t len,
@@ -393,6 +410,7 @@ struct ct_pipeline *ct_pipeline_new(const struct ct_pipeline_opts *o, struct ct_
 	p->cfg.channels = o->channels;
 	p->cfg.nchannels = o->nchannels;
 	p->emit.event = on_event;
+	p->emit.node = on_node;
 	p->emit.ctx = p;
 
 	/* Every configured protocol port is a server port for orientation. */

@@ -108,6 +108,7 @@ struct req {
 	uint8_t bus;           /* PUBLISH on a --channel channel: its keys are K_CHAN and K_BUS */
 	const char *bus_why;   /* why the bus payload named no key (a static string), or NULL */
 	int32_t select_db;     /* SELECT: the database, -1 when invalid */
+	int32_t listen_port;   /* REPLCONF listening-port: the replica's own port, else -1 */
 	char cmd[CT_REDIS_CMD_NAME_BYTES];
 };
 
@@ -666,6 +667,10 @@ static void builder_end(struct rconn *c, int dir, const struct ct_resp_msg *m, s
 	r->proto = (int8_t)cs->proto;
 	if (r->sem == SEM_SELECT && cs->db >= 0 && cs->db <= INT32_MAX)
 		r->select_db = (int32_t)cs->db;
+	r->listen_port = (eff & CT_REDIS_EFF_REPLCONF) && cs->listen_port > 0 &&
+				 cs->listen_port <= 65535
+			       ? (int32_t)cs->listen_port
+			       : -1;
 }
 
 /* ---- commands: what they do to the connection, then pairing ---- */
@@ -720,6 +725,11 @@ static void command_done(struct rconn *c, const struct ct_resp_msg *m)
 	builder_end(c, CT_C2S, m, &r);
 	if (!r.held)
 		c->st->pending_overflow++;
+	if (r.listen_port > 0 && c->emit.node) {
+		/* The client is a replica, and this is the port it serves on: its name. */
+		struct ct_node_hint h = { c->conn_id, 1, (uint16_t)r.listen_port, "replica" };
+		c->emit.node(c->emit.ctx, &h);
+	}
 
 	/* What it does to the connection, at the time the server reads it. */
 	switch (r.sem) {

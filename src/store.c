@@ -47,6 +47,8 @@ static const char schema_sql[] =
 	"  e.detail AS detail, e.flags AS flags, e.conn_id AS conn_id, e.id AS event_id,"
 	"  e.stream_off AS stream_off"
 	"  FROM events e JOIN connections c ON c.id = e.conn_id;"
+	"CREATE TABLE nodes(name TEXT NOT NULL, endpoint TEXT NOT NULL UNIQUE, role TEXT,"
+	"  source TEXT);"
 	"CREATE TABLE capture_drops("
 	"  ts_ns INTEGER, kernel_recv INTEGER, kernel_drops INTEGER, iface_drops INTEGER);"
 	"CREATE TABLE run_stats("
@@ -64,7 +66,7 @@ static const char schema_sql[] =
 	"  reassembly_gaps, parse_errors, resyncs, unmatched_replies, connections, gap_bytes,"
 	"  started_ns, ended_ns, first_ts_ns, last_ts_ns FROM run_stats;";
 
-enum stmt_id { ST_META, ST_CONN, ST_EVENT, ST_DROPS, ST_RUN, ST_COUNT };
+enum stmt_id { ST_META, ST_CONN, ST_EVENT, ST_NODE, ST_DROPS, ST_RUN, ST_COUNT };
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
@@ -73,6 +75,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		     " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
 	[ST_CONN] = "INSERT OR REPLACE INTO connections VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
 		    "?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)",
+	[ST_NODE] = "INSERT OR IGNORE INTO nodes VALUES (?1, ?2, ?3, ?4)",
 	[ST_DROPS] = "INSERT INTO capture_drops VALUES (?1, ?2, ?3, ?4)",
 	[ST_RUN] = "INSERT INTO run_stats VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
 		   "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)",
@@ -244,6 +247,20 @@ static int store_event(struct ct_sink *sink, const struct ct_event *e)
 	return step(s, ST_EVENT);
 }
 
+static int store_node(struct ct_sink *sink, const struct ct_node_rec *n)
+{
+	struct store *s = (struct store *)sink;
+	sqlite3_stmt *st = s->st[ST_NODE];
+	int rc = begin_row(s);
+	if (rc)
+		return rc;
+	bind_text(st, 1, n->name);
+	bind_text(st, 2, n->endpoint);
+	bind_text(st, 3, n->role);
+	bind_text(st, 4, n->source);
+	return step(s, ST_NODE);
+}
+
 static int store_drops(struct ct_sink *sink, const struct ct_drop_sample *d)
 {
 	struct store *s = (struct store *)sink;
@@ -304,6 +321,7 @@ static const struct ct_sink_ops store_ops = {
 	.meta = store_meta,
 	.conn = store_conn,
 	.event = store_event,
+	.node = store_node,
 	.drops = store_drops,
 	.run_stats = store_run,
 	.commit = store_commit,

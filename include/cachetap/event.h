@@ -69,10 +69,20 @@ struct ct_event {
 	const char *detail;   /* optional short text (channel, meta flags, error word), or NULL */
 };
 
+/* A protocol module learned that one side of a connection is also a node listening on
+ * `port` (Redis: REPLCONF listening-port names the replica). */
+struct ct_node_hint {
+	uint64_t conn_id;
+	uint8_t client_side; /* the connection's client (1) or server (0) */
+	uint16_t port;
+	const char *role;    /* "replica", ... */
+};
+
 /* Where a protocol module sends its events. */
 struct ct_emit {
 	void (*event)(void *ctx, const struct ct_event *ev);
 	void *ctx;
+	void (*node)(void *ctx, const struct ct_node_hint *h); /* may be NULL */
 };
 
 const char *ct_class_name(unsigned cls);   /* "read", "write", ... */

@@ -13,6 +13,8 @@
 #define CT_CAPTURE_TIMEOUT_MS 100                   /* live read wakeup, for --duration/stats */
 #define CT_CAPTURE_STATS_PERIOD_NS 1000000000ull    /* live drop counters sampled every 1 s */
 #define CT_CAPTURE_MAX_FILES 1024                   /* replay FILE... operands */
+#define CT_NODE_MAX_OPTIONS 256u                    /* --node options */
+#define CT_NODE_NAME_MAX_BYTES 64u                  /* a --node NAME */
 #define CT_CAPTURE_DESCRIBE_BYTES 256u              /* describe() text, long file lists cut */
 
 /* ---- link/IP decode (src/net.c) ---- */

@@ -31,6 +31,14 @@ struct ct_conn_rec {
 	int midstream;
 };
 
+/* A named node: from --node, or inferred from the traffic (REPLCONF listening-port). */
+struct ct_node_rec {
+	const char *name;
+	const char *endpoint; /* "ip:port" / "[v6]:port" */
+	const char *role;     /* "primary", "replica", "memcached", "app", or NULL */
+	const char *source;   /* "option" or "replconf" */
+};
+
 /* Kernel/interface drop counters sampled during a live capture. */
 struct ct_drop_sample {
 	uint64_t ts_ns; /* wall clock, CLOCK_REALTIME */
@@ -62,6 +70,8 @@ struct ct_sink_ops {
 	 * flow table with final counters; the second call replaces the first. */
 	int (*conn)(struct ct_sink *s, const struct ct_conn_rec *c);
 	int (*event)(struct ct_sink *s, const struct ct_event *e);
+	/* A node; the first record for an endpoint wins (options are written first). */
+	int (*node)(struct ct_sink *s, const struct ct_node_rec *n);
 	int (*drops)(struct ct_sink *s, const struct ct_drop_sample *d);
 	int (*run_stats)(struct ct_sink *s, const struct ct_run_stats *r);
 	int (*commit)(struct ct_sink *s);  /* make everything so far durable */

@@ -82,7 +82,8 @@ t 1 "primary redis-server up on $PRI"
 
 # The capture starts before the replica exists, so it sees PSYNC and the whole sync.
 # app-inval is the application's invalidation bus (--channel, SPEC section 3).
-"$bin" capture -q -i lo --redis "$P,$R" --channel app-inval --duration 25 -w "$db" 2> "$tmp/cap.err" &
+"$bin" capture -q -i lo --redis "$P,$R" --channel app-inval --node "primary=$PRI,role=primary" \
+	--duration 25 -w "$db" 2> "$tmp/cap.err" &
 cap=$!
 pids+=("$cap")
 wait_until 100 cap_ready || bail "cachetap capture started"
@@ -284,6 +285,13 @@ is "$(q "SELECT count(*), count(DISTINCT r.value_hash) FROM timeline r JOIN time
 	WHERE r.client = '$REPL' AND r.via = 'replication' AND r.class = 'write' AND r.key LIKE 'k%'
 	AND r.value_hash IS NOT NULL AND r.value_hash = w.value_hash")" "5|5" \
 	"replicated SET/MSET rows carry the value fingerprints of the writer's (k1 k2 k3 k4 k5)"
+
+# The replica is named by the port it announced (REPLCONF listening-port), and the nodes
+# declared with --node come first.
+is "$(sqlite3 "$db" "SELECT name, role, source FROM nodes WHERE endpoint = '127.0.0.1:$R'")" \
+	"127.0.0.1:$R|replica|replconf" "nodes: the replica is named by its REPLCONF listening-port"
+is "$(sqlite3 "$db" "SELECT name, role, source FROM nodes WHERE endpoint = '$PRI'")" \
+	"primary|primary|option" "nodes: --node names the primary"
 
 [ "$failed" = 0 ] || show
 echo "1..$n"

@@ -172,7 +172,7 @@ static void feed_chunk(void *ctx, const struct ct_fx_seg *g, size_t at, const ui
 static void run_case(const struct ct_fx_case *c, const struct ct_fx_how *how, struct ct_fx_buf *log)
 {
 	struct run r = { .fx = (const struct fx *)c };
-	r.emit = (struct ct_emit){ log_event, &r };
+	r.emit = (struct ct_emit){ .event = log_event, .ctx = &r };
 	r.cfg[0] = (struct ct_proto_config){ CT_VALUES_HASH, NULL, 0 };
 	r.cfg[1] = (struct ct_proto_config){ CT_VALUES_NONE, NULL, 0 };
 	ct_fx_walk(c, how, feed_chunk, &r);
@@ -330,7 +330,7 @@ static void test_pending_cap(void)
 	struct counter k = { 0 };
 	struct ct_proto_stats st = { 0 };
 	struct ct_proto_config cfg = { CT_VALUES_HASH, NULL, 0 };
-	struct ct_emit emit = { count_event, &k };
+	struct ct_emit emit = { .event = count_event, .ctx = &k };
 	struct ct_proto_open o = { 7, 0, &cfg, &emit, &st };
 	void *c = ct_proto_memcached.open(&o);
 	ok(c != NULL, "cap: open");
@@ -359,7 +359,7 @@ static void test_arena_cap(void)
 {
 	struct counter k = { 0 };
 	struct ct_proto_stats st = { 0 };
-	struct ct_emit emit = { count_event, &k };
+	struct ct_emit emit = { .event = count_event, .ctx = &k };
 	struct ct_proto_open o = { 8, 0, NULL, &emit, &st };
 	void *c = ct_proto_memcached.open(&o);
 	ok(c != NULL, "arena: open");
@@ -397,7 +397,7 @@ static void test_scan_budget(void)
 {
 	struct counter k = { 0 };
 	struct ct_proto_stats st = { 0 };
-	struct ct_emit emit = { count_event, &k };
+	struct ct_emit emit = { .event = count_event, .ctx = &k };
 	struct ct_proto_open o = { 9, 0, NULL, &emit, &st };
 	void *c = ct_proto_memcached.open(&o);
 	uint64_t off[2] = { 0, 0 };
@@ -422,7 +422,7 @@ static void test_alloc_failures(void)
 	for (uint64_t n = 1; n < 64; n++) {
 		struct counter k = { 0 };
 		struct ct_proto_stats st = { 0 };
-		struct ct_emit emit = { count_event, &k };
+		struct ct_emit emit = { .event = count_event, .ctx = &k };
 		struct ct_proto_open o = { 1, 0, NULL, &emit, &st };
 		ct_alloc_fail_at(n);
 		void *c = ct_proto_memcached.open(&o);
@@ -468,7 +468,7 @@ static void off_event(void *ctx, const struct ct_event *ev)
 static void test_stream_off(void)
 {
 	struct ct_proto_stats st = { 0 };
-	struct ct_emit emit = { off_event, NULL };
+	struct ct_emit emit = { .event = off_event, .ctx = NULL };
 	struct ct_proto_open o = { 1, 0, NULL, &emit, &st };
 	void *c = ct_proto_memcached.open(&o);
 	uint64_t off[2] = { 0, 0 };

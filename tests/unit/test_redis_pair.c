@@ -58,7 +58,7 @@ static void run(const struct conv *cv, const char *const *channels, size_t piece
 	struct ct_proto_config cfg = { .values = CT_VALUES_HASH, .channels = channels };
 	while (channels && channels[cfg.nchannels])
 		cfg.nchannels++;
-	struct ct_emit emit = { on_event, l };
+	struct ct_emit emit = { .event = on_event, .ctx = l };
 	struct ct_proto_open o = {
 		.conn_id = 1, .midstream = cv->midstream, .cfg = &cfg, .emit = &emit, .stats = st,
 	};
