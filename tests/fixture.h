@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cachetap/buf.h"
 #include "cachetap/common.h"
 #include "tap.h"
 
@@ -43,71 +44,42 @@
 #define CT_FX_NAME_MAX_BYTES 160     /* "FILE: case name", cut beyond */
 #define CT_FX_DIRS 2                 /* directions that are split in turn (client, server) */
 
-/* ---- a growing string ---------------------------------------------------------------------- */
+/* ---- a growing string: the library's ct_buf (buf.h); a test that runs out of memory stops -- */
 
-struct ct_fx_buf {
-	char *p; /* NUL-terminated once anything was put; NULL while nothing was */
-	size_t len, cap;
-};
-
-/* Makes room for n more bytes and the NUL. */
-static inline void ct_fx_reserve(struct ct_fx_buf *b, size_t n)
+static inline void ct_fx_put(struct ct_buf *b, const void *p, size_t n)
 {
-	if (b->len + n + 1 <= b->cap)
-		return;
-	size_t cap = b->cap ? b->cap * 2 : 256;
-	while (cap < b->len + n + 1)
-		cap *= 2;
-	char *q = ct_realloc(b->p, cap);
-	if (!q)
+	if (ct_buf_add(b, p, n))
 		abort();
-	b->p = q;
-	b->cap = cap;
 }
 
-static inline void ct_fx_put(struct ct_fx_buf *b, const void *p, size_t n)
-{
-	ct_fx_reserve(b, n);
-	if (n)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = 0;
-}
-
-static inline void ct_fx_printf(struct ct_fx_buf *b, const char *fmt, ...)
+static inline void ct_fx_printf(struct ct_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-static inline void ct_fx_printf(struct ct_fx_buf *b, const char *fmt, ...)
+static inline void ct_fx_printf(struct ct_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int rc = ct_buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n <= 0)
-		return;
-	ct_fx_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
+	if (rc)
+		abort();
 }
 
 /* The text, "" while empty: logs compare and print without a NULL check. */
-static inline const char *ct_fx_str(const struct ct_fx_buf *b)
+static inline const char *ct_fx_str(const struct ct_buf *b)
 {
-	return b->p ? b->p : "";
+	return ct_buf_str(b);
 }
 
-static inline void ct_fx_buf_free(struct ct_fx_buf *b)
+static inline void ct_fx_buf_free(struct ct_buf *b)
 {
-	ct_free(b->p);
-	*b = (struct ct_fx_buf){ 0 };
+	ct_buf_free(b);
 }
 
 /* Appends bytes to a log line, readable and on one line: printable ASCII as is, a space as \s,
  * a backslash as \\, the controls named in `named` (any of 'r', 'n', 't') as \r \n \t, and every
  * other byte as \xNN, a double quote included so that a quoted field ends at its quote. Each
  * test keeps the set its expected logs were written with. */
-static inline void ct_fx_esc(struct ct_fx_buf *b, const void *p, size_t n, const char *named)
+static inline void ct_fx_esc(struct ct_buf *b, const void *p, size_t n, const char *named)
 {
 	const uint8_t *s = p;
 	for (size_t i = 0; i < n; i++) {
@@ -141,7 +113,7 @@ static inline int ct_fx_hexval(int c)
 
 /* Appends `text` with its escapes undone: \r \n \t \s (space) \\ \" \xNN. Returns 0, or -1 at a
  * bad or unfinished escape (what came before it is appended). */
-static inline int ct_fx_unescape(struct ct_fx_buf *b, const char *text)
+static inline int ct_fx_unescape(struct ct_buf *b, const char *text)
 {
 	const char *p = text;
 	while (*p) {
@@ -173,7 +145,7 @@ static inline int ct_fx_unescape(struct ct_fx_buf *b, const char *text)
 
 /* Appends the bytes written in hex in `text` (pairs of digits, spaces between them ignored).
  * Returns 0, or -1 at anything else. */
-static inline int ct_fx_unhex(struct ct_fx_buf *b, const char *text)
+static inline int ct_fx_unhex(struct ct_buf *b, const char *text)
 {
 	const char *p = text;
 	while (*p) {
@@ -209,11 +181,11 @@ struct ct_fx_seg {
 struct ct_fx_case {
 	char name[CT_FX_NAME_MAX_BYTES]; /* "FILE: case name" */
 	int line;                        /* the line of its === in the file */
-	struct ct_fx_buf in;             /* every segment's bytes, one after another */
+	struct ct_buf in;             /* every segment's bytes, one after another */
 	struct ct_fx_seg seg[CT_FX_MAX_SEGS];
 	int nseg;
 	uint64_t dir_len[CT_FX_DIRS]; /* DATA bytes in each direction: the split positions */
-	struct ct_fx_buf out;         /* the expected log */
+	struct ct_buf out;         /* the expected log */
 };
 
 /* A zeroed case of `size` bytes (at least sizeof(struct ct_fx_case)). */
@@ -275,10 +247,10 @@ static inline struct ct_fx_seg *ct_fx_gap(struct ct_fx_case *c, int dir, size_t 
 		fprintf(stderr, "%s: a gap over CT_FX_GAP_MAX_BYTES\n", c->name);
 		abort();
 	}
-	ct_fx_reserve(&c->in, n);
-	memset(c->in.p + from, '?', n);
-	c->in.len += n;
-	c->in.p[c->in.len] = 0;
+	char fill[256];
+	memset(fill, '?', sizeof fill);
+	for (size_t at = 0; at < n; at += sizeof fill)
+		ct_fx_put(&c->in, fill, n - at < sizeof fill ? n - at : sizeof fill);
 	return ct_fx_seg_add(c, CT_FX_GAP, dir, from);
 }
 
@@ -297,7 +269,7 @@ static inline int ct_fx_input(struct ct_fx_case *c, const char *line)
 	} else if (strncmp(line, "rep ", 4) == 0) {
 		char *end;
 		unsigned long n = strtoul(line + 4, &end, 10);
-		struct ct_fx_buf one = { 0 };
+		struct ct_buf one = { 0 };
 		bad = end == line + 4 || ct_fx_unescape(&one, *end == ' ' ? end + 1 : end);
 		for (unsigned long i = 0; i < n && !bad; i++)
 			ct_fx_put(&c->in, one.p, one.len);
@@ -399,7 +371,7 @@ static inline void ct_fx_clock_free(struct ct_fx_clock *k)
 
 /* Replays case c under chunking `how`; *log receives the run's log (the caller frees it). */
 typedef void ct_fx_run_fn(const struct ct_fx_case *c, const struct ct_fx_how *how,
-			  struct ct_fx_buf *log);
+			  struct ct_buf *log);
 
 /* What a test tells the reader and the check. */
 struct ct_fx_suite {
@@ -450,9 +422,9 @@ static inline void ct_fx_diff(const char *got, const char *want)
 
 /* One run: 1 when its log is exactly the expected one. Otherwise *bad keeps the log. */
 static inline int ct_fx_try(const struct ct_fx_suite *s, const struct ct_fx_case *c,
-			    const struct ct_fx_how *how, struct ct_fx_buf *bad)
+			    const struct ct_fx_how *how, struct ct_buf *bad)
 {
-	struct ct_fx_buf log = { 0 };
+	struct ct_buf log = { 0 };
 	s->run(c, how, &log);
 	if (how->mode == CT_FX_WHOLE && s->print_env && getenv(s->print_env))
 		printf("=== %s\n%s", c->name, ct_fx_str(&log));
@@ -470,7 +442,7 @@ static inline int ct_fx_try(const struct ct_fx_suite *s, const struct ct_fx_case
  * where the log differs. */
 static inline void ct_fx_check(const struct ct_fx_suite *s, const struct ct_fx_case *c)
 {
-	struct ct_fx_buf bad = { 0 };
+	struct ct_buf bad = { 0 };
 	struct ct_fx_how how = { CT_FX_WHOLE, 0, 0 };
 	int good = ct_fx_try(s, c, &how, &bad);
 	ok(good, "%s (line %d): whole", c->name, c->line);

@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cachetap/buf.h"
 #include "cachetap/capture.h"
 #include "cachetap/common.h"
 #include "cachetap/flow.h"
@@ -74,54 +75,27 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-struct tbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void tb_reserve(struct tbuf *b, size_t more)
+/* Our growable buffer (buf.h); running out of memory ends the tool with a message. */
+static void tb_put(struct ct_buf *b, const void *p, size_t n)
 {
-	if (b->len + more <= b->cap)
-		return;
-	size_t ncap = b->cap ? b->cap : 256;
-	while (ncap < b->len + more)
-		ncap *= 2;
-	char *np = ct_realloc(b->p, ncap);
-	if (!np)
+	if (ct_buf_add(b, p, n))
 		die("out of memory");
-	b->p = np;
-	b->cap = ncap;
 }
 
-static void tb_put(struct tbuf *b, const char *p, size_t n)
-{
-	tb_reserve(b, n);
-	if (n)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-static void tb_printf(struct tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tb_printf(struct tbuf *b, const char *fmt, ...)
+static void tb_printf(struct ct_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tb_printf(struct ct_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int rc = ct_buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		die("vsnprintf failed");
-	tb_reserve(b, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
+	if (rc)
+		die("out of memory");
 }
 
-static void tb_free(struct tbuf *b)
+static void tb_free(struct ct_buf *b)
 {
-	ct_free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
+	ct_buf_free(b);
 }
 
 /* Escapes one byte into out (at most 4 chars); returns the length. Grammar: QUOTED above. */
@@ -155,8 +129,8 @@ static size_t esc_byte(uint8_t ch, char out[4])
 enum { RUN_NONE, RUN_DATA, RUN_GAP };
 
 struct dstate {
-	struct tbuf lines; /* finished lines */
-	struct tbuf cur;   /* escaped bytes of the data run being built */
+	struct ct_buf lines; /* finished lines */
+	struct ct_buf cur;   /* escaped bytes of the data run being built */
 	int kind;          /* RUN_* of the run being built */
 	uint64_t run_off, run_len;
 	uint64_t next;     /* where the next callback must start (contract check) */
@@ -168,7 +142,7 @@ struct dconn {
 	uint64_t id;
 	int midstream;
 	struct dstate d[2];
-	struct tbuf block; /* the finished block, once released */
+	struct ct_buf block; /* the finished block, once released */
 };
 
 struct opts {
@@ -386,7 +360,7 @@ static void ts_str(uint64_t ns, char *out, size_t n)
 }
 
 /* The reassembly counters as "name=value" pairs. */
-static void counters_fmt(struct tbuf *b, const struct ct_reasm_counters *k)
+static void counters_fmt(struct ct_buf *b, const struct ct_reasm_counters *k)
 {
 	tb_printf(b,
 		  "segments=%" PRIu64 " delivered=%" PRIu64 " dup=%" PRIu64 " overlap=%" PRIu64
@@ -400,7 +374,7 @@ static void counters_fmt(struct tbuf *b, const struct ct_reasm_counters *k)
 
 static void format_block(struct dump *dm, struct dconn *dc, const struct ct_conn *c)
 {
-	struct tbuf *b = &dc->block;
+	struct ct_buf *b = &dc->block;
 	char cli[CT_ENDPOINT_STRLEN], srv[CT_ENDPOINT_STRLEN], t0[32], t1[32];
 	ct_endpoint_str(&c->cli_ip, c->cli_port, cli, sizeof cli);
 	ct_endpoint_str(&c->srv_ip, c->srv_port, srv, sizeof srv);
@@ -593,7 +567,7 @@ static void print_stats(const struct ct_net_stats *ns, struct ct_flow *ft,
 		fs->packets, fs->conns, fs->closed_fin, fs->closed_rst, fs->expired_idle,
 		fs->evicted, fs->reused, fs->ended, fs->midstream, fs->alloc_fail);
 	const struct ct_reasm_shared *rs = ct_flow_reasm_stats(ft);
-	struct tbuf b = { 0 };
+	struct ct_buf b = { 0 };
 	counters_fmt(&b, &rs->c);
 	fprintf(stderr, "reasm (all directions): mem_bytes=%" PRIu64 " %.*s", rs->mem_bytes,
 		(int)b.len, b.p);

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cachetap/buf.h"
 #include "cachetap/common.h"
 #include "cachetap/limits.h"
 
@@ -44,10 +45,6 @@
 /* ------------------------------------------------------------------------------------------ */
 /* Small growable byte buffer; gencap is a test tool, so running out of memory just exits. */
 
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
-};
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -61,84 +58,68 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static void buf_reserve(struct buf *b, size_t more)
+/* Our growable buffer (buf.h); running out of memory ends the tool with a message. Frames
+ * and streams are bytes: */
+static const uint8_t *bytes(const struct ct_buf *b)
 {
-	if (b->len + more <= b->cap)
-		return;
-	size_t ncap = b->cap ? b->cap : 256;
-	while (ncap < b->len + more)
-		ncap *= 2;
-	uint8_t *np = ct_realloc(b->p, ncap);
-	if (!np)
+	return (const uint8_t *)b->p;
+}
+
+static void buf_put(struct ct_buf *b, const void *p, size_t n)
+{
+	if (ct_buf_add(b, p, n))
 		die("out of memory");
-	b->p = np;
-	b->cap = ncap;
 }
 
-static void buf_put(struct buf *b, const void *p, size_t n)
-{
-	buf_reserve(b, n);
-	if (n)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-static void buf_str(struct buf *b, const char *s)
+static void buf_str(struct ct_buf *b, const char *s)
 {
 	buf_put(b, s, strlen(s));
 }
 
-static void buf_u8(struct buf *b, unsigned v)
+static void buf_u8(struct ct_buf *b, unsigned v)
 {
 	uint8_t x = (uint8_t)v;
 	buf_put(b, &x, 1);
 }
 
-static void buf_be16(struct buf *b, unsigned v)
+static void buf_be16(struct ct_buf *b, unsigned v)
 {
 	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
 	buf_put(b, x, 2);
 }
 
-static void buf_be32(struct buf *b, uint32_t v)
+static void buf_be32(struct ct_buf *b, uint32_t v)
 {
 	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
 	buf_put(b, x, 4);
 }
 
-static void buf_le16(struct buf *b, unsigned v)
+static void buf_le16(struct ct_buf *b, unsigned v)
 {
 	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
 	buf_put(b, x, 2);
 }
 
-static void buf_le32(struct buf *b, uint32_t v)
+static void buf_le32(struct ct_buf *b, uint32_t v)
 {
 	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
 	buf_put(b, x, 4);
 }
 
-static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(struct buf *b, const char *fmt, ...)
+static void buf_printf(struct ct_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_printf(struct ct_buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int rc = ct_buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		die("vsnprintf failed");
-	buf_reserve(b, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
+	if (rc)
+		die("out of memory");
 }
 
-static void buf_free(struct buf *b)
+static void buf_free(struct ct_buf *b)
 {
-	ct_free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
+	ct_buf_free(b);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -172,7 +153,7 @@ struct ep {
 };
 
 struct dirm {
-	struct buf truth;   /* what the application wrote, by absolute offset */
+	struct ct_buf truth;   /* what the application wrote, by absolute offset */
 	uint8_t *got;       /* first copy that arrived, per absolute offset */
 	uint8_t *st;        /* ST_* per absolute offset */
 	uint64_t end;       /* highest offset any segment reached (absolute) */
@@ -182,7 +163,7 @@ struct dirm {
 	uint64_t sent_hi;   /* highest offset sent, for ACK numbers */
 	uint64_t pkts, payload_bytes;
 	int fin_sent;
-	struct buf dgram_lines; /* UDP: expected "datagram" lines */
+	struct ct_buf dgram_lines; /* UDP: expected "datagram" lines */
 };
 
 struct conn {
@@ -315,7 +296,7 @@ struct arg {
  *   *<argc>\r\n  then per argument  $<len>\r\n<bytes>\r\n */
 static uint64_t say_cmd(struct conn *c, int dir, int argc, const struct arg *argv)
 {
-	struct buf b = { 0 };
+	struct ct_buf b = { 0 };
 	buf_printf(&b, "*%d\r\n", argc);
 	for (int i = 0; i < argc; i++) {
 		buf_printf(&b, "$%zu\r\n", argv[i].n);
@@ -333,7 +314,7 @@ static uint64_t say_cmd(struct conn *c, int dir, int argc, const struct arg *arg
 /* Appends a RESP bulk string reply: $<len>\r\n<bytes>\r\n */
 static uint64_t say_bulk(struct conn *c, int dir, const char *p, size_t n)
 {
-	struct buf b = { 0 };
+	struct ct_buf b = { 0 };
 	buf_printf(&b, "$%zu\r\n", n);
 	buf_put(&b, p, n);
 	buf_str(&b, "\r\n");
@@ -423,7 +404,7 @@ static const uint8_t mac_srv[6] = { 0x02, 0x42, 0xac, 0x11, 0x00, 0x03 };
  * NULL:         AF(4) in the writer's byte order (this file is little-endian: 2 = AF_INET)
  * LOOP:         AF(4) in network byte order
  * RAW:          nothing; the IP version nibble says v4 or v6 */
-static void link_wrap(struct gen *g, struct buf *out, const uint8_t *ip, size_t iplen, int v6,
+static void link_wrap(struct gen *g, struct ct_buf *out, const uint8_t *ip, size_t iplen, int v6,
 		      int from_cli)
 {
 	unsigned ethertype = v6 ? 0x86dd : 0x0800;
@@ -484,7 +465,7 @@ static void link_wrap(struct gen *g, struct buf *out, const uint8_t *ip, size_t 
  *        hop-by-hop / destination options: next(1) hdrlen(1, 8-byte units - 1) options(6+)
  * TCP:   sport(2) dport(2) seq(4) ack(4) doff/rsvd(1) flags(1) win(2) csum(2) urg(2) [options]
  * UDP:   sport(2) dport(2) len(2) csum(2) */
-static void build_ip(struct gen *g, struct buf *out, const struct ep *src, const struct ep *dst,
+static void build_ip(struct gen *g, struct ct_buf *out, const struct ep *src, const struct ep *dst,
 		     int tcp, const uint8_t *l4hdr, size_t l4hlen, const uint8_t *pl, size_t pllen)
 {
 	uint8_t proto = tcp ? 6 : 17;
@@ -516,7 +497,7 @@ static void build_ip(struct gen *g, struct buf *out, const struct ep *src, const
 	put16at(ck, c);
 
 	if (src->v6) {
-		struct buf ext = { 0 };
+		struct ct_buf ext = { 0 };
 		uint8_t first = proto;
 		if (g->ip6_ext) {
 			/* Hop-by-hop (0) -> destination options (60) -> L4; each 8 bytes with PadN. */
@@ -581,7 +562,7 @@ static void write_or_die(struct gen *g, const void *p, size_t n)
  *   option if_tsresol: code(2)=9 len(2)=1 value(1)=9 (10^-9 s) pad(3); opt_endofopt: 0 0 */
 static void file_header(struct gen *g)
 {
-	struct buf b = { 0 };
+	struct ct_buf b = { 0 };
 	if (g->fmt == FMT_PCAP_US || g->fmt == FMT_PCAP_NS) {
 		buf_le32(&b, g->fmt == FMT_PCAP_US ? 0xa1b2c3d4u : 0xa1b23c4du);
 		buf_le16(&b, 2);
@@ -628,7 +609,7 @@ static void file_header(struct gen *g)
  *   the timestamp counts units of the interface's if_tsresol (default 10^-6 s). */
 static void write_frame(struct gen *g, const uint8_t *p, uint32_t caplen, uint32_t wirelen)
 {
-	struct buf b = { 0 };
+	struct ct_buf b = { 0 };
 	uint64_t t = g->now;
 	if (caplen > g->snaplen)
 		die("frame caplen %u over snaplen %u", caplen, g->snaplen);
@@ -729,13 +710,13 @@ static void emit_tcp(struct gen *g, struct conn *c, int dir, uint8_t flags, uint
 	h[12] = (uint8_t)((hl / 4) << 4);
 	h[13] = flags;
 
-	struct buf ip = { 0 }, fr = { 0 };
+	struct ct_buf ip = { 0 }, fr = { 0 };
 	build_ip(g, &ip, src, dst, 1, h, hl, pl, len);
-	link_wrap(g, &fr, ip.p, ip.len, src->v6, dir == C2S);
+	link_wrap(g, &fr, bytes(&ip), ip.len, src->v6, dir == C2S);
 	if (fr.len > FRAME_MAX_BYTES)
 		die("frame too long");
 	conn_touch(g, c, dir, len);
-	write_frame(g, fr.p, (uint32_t)(fr.len - (len - keep)), (uint32_t)fr.len);
+	write_frame(g, bytes(&fr), (uint32_t)(fr.len - (len - keep)), (uint32_t)fr.len);
 	buf_free(&ip);
 	buf_free(&fr);
 }
@@ -772,7 +753,7 @@ static void tcp_seg(struct gen *g, struct conn *c, int dir, uint64_t off, uint32
 	struct dirm *d = &c->d[dir];
 	if (off + len > d->truth.len)
 		die("segment past the stream end");
-	tcp_bytes(g, c, dir, off, d->truth.p + off, len, len, 0);
+	tcp_bytes(g, c, dir, off, bytes(&d->truth) + off, len, len, 0);
 }
 
 /* Sends the truth bytes [from, to) in order, `mss` bytes per segment. */
@@ -833,7 +814,7 @@ static void xchg(struct gen *g, struct conn *c, const char *req, size_t reqlen, 
 
 /* Escapes bytes the way ctdump prints them: printable ASCII as is except \ and ", then
  * \r \n \\ \" and \xNN (two lowercase hex digits) for everything else. */
-static void escape_into(struct buf *out, const uint8_t *p, size_t n)
+static void escape_into(struct ct_buf *out, const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint8_t ch = p[i];
@@ -864,15 +845,15 @@ static void udp_send(struct gen *g, struct conn *c, int dir, const void *pv, uin
 	put16at(h + 2, dst->port);
 	put16at(h + 4, 8 + len);
 	put16at(h + 6, 0);
-	struct buf ip = { 0 }, fr = { 0 };
+	struct ct_buf ip = { 0 }, fr = { 0 };
 	build_ip(g, &ip, src, dst, 0, h, 8, pl, len);
-	link_wrap(g, &fr, ip.p, ip.len, src->v6, dir == C2S);
+	link_wrap(g, &fr, bytes(&ip), ip.len, src->v6, dir == C2S);
 	conn_touch(g, c, dir, len);
-	write_frame(g, fr.p, (uint32_t)(fr.len - (len - keep)), (uint32_t)fr.len);
+	write_frame(g, bytes(&fr), (uint32_t)(fr.len - (len - keep)), (uint32_t)fr.len);
 	buf_free(&ip);
 	buf_free(&fr);
 
-	struct buf *l = &c->d[dir].dgram_lines;
+	struct ct_buf *l = &c->d[dir].dgram_lines;
 	buf_printf(l, "%s datagram \"", dir == C2S ? "c2s" : "s2c");
 	escape_into(l, pl, keep);
 	buf_str(l, "\"");
@@ -886,7 +867,7 @@ static void udp_send(struct gen *g, struct conn *c, int dir, const void *pv, uin
 static void mc_udp(struct gen *g, struct conn *c, int dir, unsigned reqid, unsigned seq,
 		   unsigned total, const char *text, uint32_t keep_text)
 {
-	struct buf b = { 0 };
+	struct ct_buf b = { 0 };
 	buf_be16(&b, reqid);
 	buf_be16(&b, seq);
 	buf_be16(&b, total);
@@ -900,7 +881,7 @@ static void mc_udp(struct gen *g, struct conn *c, int dir, unsigned reqid, unsig
 /* A frame that is not IP at all (ARP request), to prove it is skipped cleanly. */
 static void emit_arp(struct gen *g)
 {
-	struct buf b = { 0 };
+	struct ct_buf b = { 0 };
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	buf_put(&b, bcast, 6);
 	buf_put(&b, mac_cli, 6);
@@ -914,7 +895,7 @@ static void emit_arp(struct gen *g)
 	buf_be32(&b, 0x0a000001);
 	buf_put(&b, bcast, 6);
 	buf_be32(&b, 0x0a000002);
-	write_frame(g, b.p, (uint32_t)b.len, (uint32_t)b.len);
+	write_frame(g, bytes(&b), (uint32_t)b.len, (uint32_t)b.len);
 	buf_free(&b);
 }
 
@@ -1329,7 +1310,7 @@ static void sc_null(struct gen *g)
 	struct conn *c = conn_new(g, 1, ep4(10, 9, 0, 1, 50123), ep4(10, 9, 0, 2, 11211), 1u << 31,
 				  3);
 	tcp_open(g, c);
-	struct buf q = { 0 }, r = { 0 };
+	struct ct_buf q = { 0 }, r = { 0 };
 	buf_u8(&q, 0x80);
 	buf_u8(&q, 0x00); /* GET */
 	buf_be16(&q, 5);
@@ -1519,7 +1500,7 @@ static void sc_snapcut(struct gen *g)
 	uint64_t off = say_cmd(c, C2S, 3, argv);
 	uint64_t end = c->d[C2S].truth.len;
 	/* 66 bytes of headers (Ethernet 14, IPv4 20, TCP 32): 134 payload bytes fit. */
-	tcp_bytes(g, c, C2S, off, c->d[C2S].truth.p + off, 320, 134, 0);
+	tcp_bytes(g, c, C2S, off, bytes(&c->d[C2S].truth) + off, 320, 134, 0);
 	tcp_range(g, c, C2S, off + 320, end, 100);
 	says(c, S2C, "+OK\r\n");
 	tcp_flush(g, c, S2C, 1400);
@@ -1745,7 +1726,7 @@ static void ep_str(const struct ep *e, char *out, size_t n)
 
 /* Prints one direction's stream runs: maximal data runs and maximal gap runs, offsets
  * relative to the origin. */
-static void expect_stream(struct buf *o, const struct conn *c, int dir)
+static void expect_stream(struct ct_buf *o, const struct conn *c, int dir)
 {
 	const struct dirm *d = &c->d[dir];
 	const char *dn = dir == C2S ? "c2s" : "s2c";
@@ -1775,7 +1756,7 @@ static void ts_str(uint64_t ns, char *out, size_t n)
 
 static void write_expect(struct gen *g, const char *path)
 {
-	struct buf o = { 0 };
+	struct ct_buf o = { 0 };
 	for (uint64_t id = 1; id <= g->next_id; id++) {
 		const struct conn *c = g->conns;
 		while (c && c->id != id)

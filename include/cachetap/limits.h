@@ -15,6 +15,7 @@
 #define CT_CAPTURE_MAX_FILES 1024                   /* replay FILE... operands */
 #define CT_NODE_MAX_OPTIONS 256u                    /* --node options */
 #define CT_NODE_NAME_MAX_BYTES 64u                  /* a --node NAME */
+#define CT_BUF_MAX_BYTES (1ull << 30)               /* a ct_buf (buf.h) unless it sets its own */
 #define CT_CAPTURE_DESCRIBE_BYTES 256u              /* describe() text, long file lists cut */
 
 /* ---- link/IP decode (src/net.c) ---- */

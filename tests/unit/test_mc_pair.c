@@ -54,7 +54,7 @@ struct fx {
 /* ---- a run ---- */
 struct run {
 	const struct fx *fx;
-	struct ct_fx_buf log;
+	struct ct_buf log;
 	struct ct_proto_stats stats;
 	struct ct_emit emit;
 	struct ct_proto_config cfg[2]; /* by values_none */
@@ -66,7 +66,7 @@ struct run {
 static void log_event(void *ctx, const struct ct_event *ev)
 {
 	struct run *r = ctx;
-	struct ct_fx_buf *s = &r->log;
+	struct ct_buf *s = &r->log;
 	ct_fx_printf(s, "c%llu t=", (unsigned long long)ev->conn_id);
 	if (ev->first_ts_ns != ev->ts_ns)
 		ct_fx_printf(s, "%llu..", (unsigned long long)ev->first_ts_ns);
@@ -114,7 +114,7 @@ static void log_event(void *ctx, const struct ct_event *ev)
 	ct_fx_put(s, "\n", 1);
 }
 
-static void log_stats(struct ct_fx_buf *s, const struct ct_proto_stats *st)
+static void log_stats(struct ct_buf *s, const struct ct_proto_stats *st)
 {
 	ct_fx_printf(s,
 		     "stats msgs=%llu events=%llu perr=%llu resyncs=%llu unmatched=%llu "
@@ -169,7 +169,7 @@ static void feed_chunk(void *ctx, const struct ct_fx_seg *g, size_t at, const ui
 	}
 }
 
-static void run_case(const struct ct_fx_case *c, const struct ct_fx_how *how, struct ct_fx_buf *log)
+static void run_case(const struct ct_fx_case *c, const struct ct_fx_how *how, struct ct_buf *log)
 {
 	struct run r = { .fx = (const struct fx *)c };
 	r.emit = (struct ct_emit){ .event = log_event, .ctx = &r };
@@ -200,7 +200,7 @@ static struct ct_fx_seg *on_conn(struct fx *fx, struct ct_fx_seg *g)
 }
 
 /* UDP frame header: request id, sequence, total, reserved (big endian). */
-static void udp_header(struct ct_fx_buf *s, unsigned id, unsigned seq, unsigned total)
+static void udp_header(struct ct_buf *s, unsigned id, unsigned seq, unsigned total)
 {
 	char h[8] = { (char)(id >> 8), (char)id, (char)(seq >> 8), (char)seq,
 		      (char)(total >> 8), (char)total, 0, 0 };
@@ -236,7 +236,7 @@ static int directive(struct ct_fx_case *c, const char *line)
 	} else if (strncmp(line, "value ", 6) == 0 || strcmp(line, "value") == 0) {
 		if (fx->nvalue == MAX_VALUES)
 			return -1;
-		struct ct_fx_buf v = { 0 };
+		struct ct_buf v = { 0 };
 		if (ct_fx_unescape(&v, line[5] ? line + 6 : "") != 0) {
 			ct_fx_buf_free(&v);
 			return -1;
@@ -294,7 +294,7 @@ static const struct ct_fx_suite suite = {
 /* ---- tests written in C: caps, allocation failures, the table ---- */
 
 struct counter {
-	struct ct_fx_buf log;
+	struct ct_buf log;
 	uint64_t n, by_status[CT_STATUS_COUNT];
 	int keep; /* log events */
 };
@@ -365,7 +365,7 @@ static void test_arena_cap(void)
 	ok(c != NULL, "arena: open");
 	uint64_t off[2] = { 0, 0 };
 	const uint32_t nkeys = CT_MC_PAIR_ARENA_MAX_BYTES / 200 + 100; /* 200-byte keys */
-	struct ct_fx_buf req = { 0 };
+	struct ct_buf req = { 0 };
 	char key[201];
 	ct_fx_put(&req, "get", 3);
 	for (uint32_t i = 0; i < nkeys; i++) {
@@ -378,7 +378,7 @@ static void test_arena_cap(void)
 	const uint32_t kept = CT_MC_PAIR_ARENA_MAX_BYTES / 201;
 	is_int(st.pending_overflow, nkeys - kept, "arena: keys that did not fit are counted");
 	/* hits for the first key and the last (not kept) one */
-	struct ct_fx_buf rep = { 0 };
+	struct ct_buf rep = { 0 };
 	snprintf(key, sizeof key, "%0200u", 0u);
 	ct_fx_printf(&rep, "VALUE %s 0 1\r\na\r\n", key);
 	snprintf(key, sizeof key, "%0200u", nkeys - 1);

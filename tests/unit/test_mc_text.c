@@ -39,14 +39,14 @@ struct fx {
 /* ---- a run: the callbacks write the log ---- */
 struct run {
 	const struct fx *fx;
-	struct ct_fx_buf log;
+	struct ct_buf log;
 	struct ct_fx_clock clock; /* capture time of each stream byte's chunk (none: not checked) */
 	struct ct_mc *d;
 };
 
 static void log_msg(struct run *r, const struct ct_mc_msg *m)
 {
-	struct ct_fx_buf *s = &r->log;
+	struct ct_buf *s = &r->log;
 	const uint8_t *in = (const uint8_t *)r->fx->c.in.p;
 	size_t in_len = r->fx->c.in.len;
 	const uint64_t *ts_at = r->clock.at;
@@ -198,7 +198,7 @@ static void feed_chunk(void *ctx, const struct ct_fx_seg *g, size_t at, const ui
 }
 
 /* Replays a case under one chunking into *log; *state (when asked) gets the decoder at the end. */
-static void replay(const struct ct_fx_case *c, const struct ct_fx_how *how, struct ct_fx_buf *log,
+static void replay(const struct ct_fx_case *c, const struct ct_fx_how *how, struct ct_buf *log,
 		   struct ct_mc *state)
 {
 	const struct fx *fx = (const struct fx *)c;
@@ -218,7 +218,7 @@ static void replay(const struct ct_fx_case *c, const struct ct_fx_how *how, stru
 	ct_free(r.d);
 }
 
-static void run_case(const struct ct_fx_case *c, const struct ct_fx_how *how, struct ct_fx_buf *log)
+static void run_case(const struct ct_fx_case *c, const struct ct_fx_how *how, struct ct_buf *log)
 {
 	replay(c, how, log, NULL);
 }
@@ -289,7 +289,7 @@ __attribute__((unused)) static char *decode_log(int side, const struct ct_mc_opt
 						const void *p, size_t len, struct ct_mc *out_state)
 {
 	struct fx *fx = stream_case(side, o, p, len);
-	struct ct_fx_buf log = { 0 };
+	struct ct_buf log = { 0 };
 	replay(&fx->c, &(struct ct_fx_how){ CT_FX_WHOLE, 0, 0 }, &log, out_state);
 	ct_fx_case_free(&fx->c);
 	return log.p ? log.p : ct_strdup("");
@@ -324,7 +324,7 @@ static void keep_msg(void *ctx, const struct ct_mc_msg *m)
 /* A 20,000-key get: no key array anywhere, every key delivered in order, in any chunking. */
 static void test_big_get(void)
 {
-	struct ct_fx_buf s = { 0 };
+	struct ct_buf s = { 0 };
 	ct_fx_put(&s, "get", 3);
 	for (unsigned i = 0; i < 20000; i++)
 		ct_fx_printf(&s, " key%u", i);
@@ -359,7 +359,7 @@ static void test_big_get(void)
 /* More tokens than a 16-bit counter holds: keys are still keys, never a command word. */
 static void test_many_short_keys(void)
 {
-	struct ct_fx_buf s = { 0 };
+	struct ct_buf s = { 0 };
 	ct_fx_put(&s, "get", 3);
 	for (unsigned i = 0; i < 70000; i++)
 		ct_fx_put(&s, " k", 2);
@@ -478,7 +478,7 @@ static void test_detect(void)
 static void test_hash_streaming(void)
 {
 	size_t vlen = 100000;
-	struct ct_fx_buf s = { 0 };
+	struct ct_buf s = { 0 };
 	ct_fx_printf(&s, "set k 0 0 %zu\r\n", vlen);
 	size_t vstart = s.len;
 	for (size_t i = 0; i < vlen; i++) {

@@ -13,42 +13,27 @@
 
 #include <hiredis/read.h>
 
+#include "cachetap/buf.h"
 #include "cachetap/resp.h"
 #include "tap.h"
 
 /* ---- a growing buffer (test code; allocation through the shim) ---- */
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void put(struct buf *b, const void *p, size_t n)
+/* Logs grow in the library's buffer (buf.h); a test that runs out of memory stops. */
+static void put(struct ct_buf *b, const void *p, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *q = ct_realloc(b->p, cap);
-		if (!q)
-			abort();
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = 0;
+	if (ct_buf_add(b, p, n))
+		abort();
 }
 
-static void putf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(struct buf *b, const char *fmt, ...)
+static void putf(struct ct_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct ct_buf *b, const char *fmt, ...)
 {
-	char tmp[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	int rc = ct_buf_vprintf(b, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+	if (rc)
+		abort();
 }
 
 /* ---- random RESP2 replies ---- */
@@ -62,7 +47,7 @@ static uint64_t rnd(void)
 }
 
 /* A line's text: printable, or (for bulk strings) any byte at all. */
-static void gen_bytes(struct buf *b, size_t n, int binary)
+static void gen_bytes(struct ct_buf *b, size_t n, int binary)
 {
 	static const char crlfish[] = "\r\n*$+-:0123456789";
 	for (size_t i = 0; i < n; i++) {
@@ -88,7 +73,7 @@ static size_t gen_len(void)
 	}
 }
 
-static void gen_reply(struct buf *b, int depth)
+static void gen_reply(struct ct_buf *b, int depth)
 {
 	unsigned kind = (unsigned)(rnd() % (depth < 6 ? 9 : 6));
 	switch (kind) {
@@ -135,7 +120,7 @@ static void gen_reply(struct buf *b, int depth)
 }
 
 /* ---- hiredis side: object functions that write the log ---- */
-static struct buf *hlog;
+static struct ct_buf *hlog;
 static char dummy;
 
 static int task_depth(const redisReadTask *t)
@@ -180,7 +165,7 @@ static void h_free(void *p)
 static redisReplyObjectFunctions hfn = { h_string, h_array, h_integer, h_nil, h_free };
 
 /* Feeds hiredis the whole stream and logs every reply; returns 0, or -1 on a reader error. */
-static int hiredis_log(const char *p, size_t n, struct buf *log)
+static int hiredis_log(const char *p, size_t n, struct ct_buf *log)
 {
 	redisReader *r = redisReaderCreateWithFunctions(&hfn);
 	if (!r)
@@ -205,7 +190,7 @@ static int hiredis_log(const char *p, size_t n, struct buf *log)
 
 /* ---- our side: the same log from the decoder's events ---- */
 struct ours {
-	struct buf *log;
+	struct ct_buf *log;
 	uint64_t total, bad;
 };
 
@@ -243,7 +228,7 @@ static void o_msg(void *ctx, const struct ct_resp_msg *m)
 static const struct ct_resp_cb ocb = { o_elem, o_begin, NULL, o_msg, NULL, NULL };
 
 /* Feeds our decoder in random chunks (each a fresh heap copy); returns the error count. */
-static uint64_t ours_log(const char *p, size_t n, int max_chunk, struct buf *log, uint64_t *bad)
+static uint64_t ours_log(const char *p, size_t n, int max_chunk, struct ct_buf *log, uint64_t *bad)
 {
 	struct ct_resp *d = ct_malloc(sizeof *d);
 	if (!d || ct_resp_init(d, CT_RESP_SIDE_SERVER, NULL) != 0)
@@ -274,20 +259,20 @@ static void test_differential(void)
 	int streams = 0, replies = 0, same = 0, herr = 0, oerr = 0;
 	for (uint64_t seed = 1; seed <= 400; seed++) {
 		rng = seed * 0x9E3779B97F4A7C15ull;
-		struct buf s = { 0 };
+		struct ct_buf s = { 0 };
 		int n = 1 + (int)(rnd() % 15);
 		for (int i = 0; i < n; i++)
 			gen_reply(&s, 0);
 		replies += n;
 		streams++;
-		struct buf hl = { 0 };
+		struct ct_buf hl = { 0 };
 		if (hiredis_log(s.p, s.len, &hl) != 0)
 			herr++;
 		static const int chunkings[] = { 0, 1, 7, 100, 3000 };
 		int all = 1;
 		uint64_t bad = 0;
 		for (size_t c = 0; c < sizeof chunkings / sizeof chunkings[0]; c++) {
-			struct buf ol = { 0 };
+			struct ct_buf ol = { 0 };
 			if (ours_log(s.p, s.len, chunkings[c], &ol, &bad) != 0)
 				oerr++;
 			const char *h = hl.p ? hl.p : "", *o = ol.p ? ol.p : "";
@@ -321,7 +306,7 @@ static void test_garbage(void)
 	int runs = 0;
 	rng = 12345;
 	for (int iter = 0; iter < 1500; iter++) {
-		struct buf s = { 0 };
+		struct ct_buf s = { 0 };
 		if (iter % 2 == 0) {
 			gen_bytes(&s, 100 + rnd() % 3000, 1);
 		} else {
@@ -330,7 +315,7 @@ static void test_garbage(void)
 			for (int k = 0; k < 5; k++) /* mutate a few bytes */
 				s.p[rnd() % s.len] = (char)rnd();
 		}
-		struct buf hl = { 0 }, ol = { 0 };
+		struct ct_buf hl = { 0 }, ol = { 0 };
 		hiredis_err += hiredis_log(s.p, s.len, &hl) != 0;
 		ours_err += ours_log(s.p, s.len, 1 + iter % 500, &ol, &bad) != 0;
 		runs++;
