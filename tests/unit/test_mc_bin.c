@@ -4,7 +4,7 @@
 #define MC_TEST_NO_MAIN
 #include "test_mc_text.c"
 
-static void put_hdr(struct ct_fx_buf *s, uint8_t magic, uint8_t op, uint16_t keylen,
+static void put_hdr(struct ct_buf *s, uint8_t magic, uint8_t op, uint16_t keylen,
 		    uint8_t extlen, uint32_t body, uint32_t opaque)
 {
 	uint8_t h[24] = { magic, op, (uint8_t)(keylen >> 8), (uint8_t)keylen, extlen, 0, 0, 0,
@@ -34,7 +34,7 @@ static void test_plausible(void)
 		{ 0x24, 4, 1, 0 },
 	};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-		struct ct_fx_buf s = { 0 };
+		struct ct_buf s = { 0 };
 		put_hdr(&s, 0x80, good[i].op, good[i].key, good[i].ext,
 			good[i].ext + good[i].key + good[i].val, 0);
 		uint16_t cmd = 0;
@@ -63,7 +63,7 @@ static void test_plausible(void)
 		{ 0x77, 0, 0, 0, "unknown opcode" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		struct ct_fx_buf s = { 0 };
+		struct ct_buf s = { 0 };
 		put_hdr(&s, 0x80, bad[i].op, bad[i].key, bad[i].ext, bad[i].body, 0);
 		ok(!ct_mc_bin_plausible((const uint8_t *)s.p, CT_MC_SIDE_CLIENT, NULL), "not plausible: %s",
 		   bad[i].why);
@@ -78,7 +78,7 @@ static void test_resync_after_garbage(void)
 {
 	uint32_t seed = 12345;
 	for (int round = 0; round < 200; round++) {
-		struct ct_fx_buf s = { 0 };
+		struct ct_buf s = { 0 };
 		size_t glen = (size_t)round * 3;
 		for (size_t i = 0; i < glen; i++) {
 			seed = seed * 1103515245u + 12345u;
@@ -103,7 +103,7 @@ static void test_resync_after_garbage(void)
 		}
 		/* and the same log when fed one byte at a time */
 		struct fx *fx = stream_case(CT_MC_SIDE_CLIENT, &o, s.p, s.len);
-		struct ct_fx_buf log = { 0 };
+		struct ct_buf log = { 0 };
 		run_case(&fx->c, &(struct ct_fx_how){ CT_FX_BYTES, 0, 0 }, &log);
 		if (strcmp(ct_fx_str(&log), whole) != 0) {
 			ok(0, "bytewise equals whole after %zu garbage bytes", glen);
@@ -130,7 +130,7 @@ static void test_random_streams(void)
 	};
 	int all_same = 1;
 	for (int round = 0; round < 300; round++) {
-		struct ct_fx_buf s = { 0 };
+		struct ct_buf s = { 0 };
 		int n = 1 + round % 40;
 		for (int i = 0; i < n; i++) {
 			seed = seed * 1103515245u + 12345u;
@@ -146,7 +146,7 @@ static void test_random_streams(void)
 		struct ct_mc_opts o = { CT_MC_VALUES_HASH, (uint8_t)(round % 3),
 					(uint8_t)(round / 3 % 2), 0 };
 		struct fx *fx = stream_case(round % 2, &o, s.p, s.len);
-		struct ct_fx_buf whole = { 0 }, bytes = { 0 }, split = { 0 };
+		struct ct_buf whole = { 0 }, bytes = { 0 }, split = { 0 };
 		run_case(&fx->c, &(struct ct_fx_how){ CT_FX_WHOLE, 0, 0 }, &whole);
 		run_case(&fx->c, &(struct ct_fx_how){ CT_FX_BYTES, 0, 0 }, &bytes);
 		run_case(&fx->c, &(struct ct_fx_how){ CT_FX_SPLIT, 0, s.len / 2 ? s.len / 2 : 1 },

@@ -59,9 +59,9 @@ static void test_header(void)
 }
 
 /* A 3000-byte value over three datagrams: VALUE line + value + END. */
-static struct ct_fx_buf big_response(void)
+static struct ct_buf big_response(void)
 {
-	struct ct_fx_buf s = { 0 };
+	struct ct_buf s = { 0 };
 	ct_fx_put(&s, "VALUE big 7 3000\r\n", 18);
 	for (int i = 0; i < 3000; i++) {
 		char c = (char)('A' + i % 26);
@@ -77,7 +77,7 @@ static const char want_big[] =
 
 static void test_in_order_and_permutations(void)
 {
-	struct ct_fx_buf s = big_response();
+	struct ct_buf s = big_response();
 	/* cut as memcached would: 1392 payload bytes per datagram (1400 with the header) */
 	uint32_t cut1 = 1392, cut2 = 2784;
 	struct dg d[3] = {
@@ -117,7 +117,7 @@ static void test_in_order_and_permutations(void)
 
 static void test_lost(void)
 {
-	struct ct_fx_buf s = big_response();
+	struct ct_buf s = big_response();
 	uint32_t cut1 = 1392, cut2 = 2784;
 	struct dg d[3] = {
 		{ 5, 0, 3, s.p, cut1, 1000 },
@@ -126,7 +126,7 @@ static void test_lost(void)
 		{ 6, 0, 1, "END\r\n", 5, 1000 + CT_MC_UDP_WAIT_NS + 5000 },
 	};
 	/* delivery order: datagram 0, datagram 2, then response 6 */
-	struct ct_fx_buf st = { 0 };
+	struct ct_buf st = { 0 };
 	ct_fx_put(&st, s.p, cut1);
 	ct_fx_put(&st, s.p + cut2, s.len - cut2);
 	ct_fx_put(&st, "END\r\n", 5);
@@ -168,7 +168,7 @@ static void test_interleaved(void)
 		{ 1, 0, 2, a, 10, 0 }, { 2, 0, 2, b, 10, 0 },
 		{ 1, 1, 2, a + 10, 14, 0 }, { 2, 1, 2, b + 10, 14, 0 },
 	};
-	struct ct_fx_buf st = { 0 };
+	struct ct_buf st = { 0 };
 	ct_fx_put(&st, a, 24);
 	ct_fx_put(&st, b, 24);
 	struct ct_mc_udp_counters uc;

@@ -47,7 +47,7 @@ struct fx {
 /* ---- a run: the callbacks write the log ---- */
 struct run {
 	const struct fx *fx;
-	struct ct_fx_buf log;
+	struct ct_buf log;
 	struct ct_fx_clock clock; /* capture time of each stream byte's chunk */
 	struct ct_resp *d;
 	uint64_t msgs;   /* messages seen: the msg_seq every event must carry */
@@ -107,7 +107,7 @@ static int plain_inline(const struct run *r, const struct ct_resp_elem *e)
 static void cb_elem(void *ctx, const struct ct_resp_elem *e)
 {
 	struct run *r = ctx;
-	struct ct_fx_buf *s = &r->log;
+	struct ct_buf *s = &r->log;
 	const uint8_t *in = (const uint8_t *)r->fx->c.in.p;
 	ct_fx_printf(s, "elem %llu-%llu %u.%u.%u %c len=%lld \"", (unsigned long long)e->off,
 		     (unsigned long long)e->last_off, e->depth, e->index, e->top_index, e->type,
@@ -147,7 +147,7 @@ static void cb_elem(void *ctx, const struct ct_resp_elem *e)
 
 static void log_agg(struct run *r, const char *what, const struct ct_resp_agg *a)
 {
-	struct ct_fx_buf *s = &r->log;
+	struct ct_buf *s = &r->log;
 	ct_fx_printf(s, "%s %llu-%llu %u.%u.%u %c count=%lld", what, (unsigned long long)a->off,
 		     (unsigned long long)a->last_off, a->depth, a->index, a->top_index, a->type,
 		     (long long)a->count);
@@ -169,7 +169,7 @@ static void cb_end(void *ctx, const struct ct_resp_agg *a)
 static void cb_msg(void *ctx, const struct ct_resp_msg *m)
 {
 	struct run *r = ctx;
-	struct ct_fx_buf *s = &r->log;
+	struct ct_buf *s = &r->log;
 	const uint64_t *ts_at = r->clock.at;
 	ct_fx_printf(s, "msg %llu-%llu %c count=%lld", (unsigned long long)m->first_off,
 		     (unsigned long long)m->last_off, m->type, (long long)m->count);
@@ -215,7 +215,7 @@ static void feed_chunk(void *ctx, const struct ct_fx_seg *g, size_t at, const ui
 		ct_resp_gap(r->d, off, n, ts, &test_cb, r);
 }
 
-static void run_case(const struct ct_fx_case *c, const struct ct_fx_how *how, struct ct_fx_buf *log)
+static void run_case(const struct ct_fx_case *c, const struct ct_fx_how *how, struct ct_buf *log)
 {
 	const struct fx *fx = (const struct fx *)c;
 	struct run r = { .fx = fx };
@@ -401,7 +401,7 @@ static void test_huge_value(void)
 static void test_deep_nesting(void)
 {
 	struct ct_resp *d = ct_malloc(sizeof *d);
-	struct ct_fx_buf s = { 0 };
+	struct ct_buf s = { 0 };
 	if (!d)
 		abort();
 	for (int i = 0; i < 100000; i++)
