@@ -342,9 +342,9 @@ static int parse_decode(const char *arg, unsigned *out)
 		else if (strcmp(tok, "memcached") == 0)
 			*out |= CT_DECODE_MEMCACHED;
 		else if (strcmp(tok, "http") == 0)
-			*out |= CT_DECODE_HTTP;
+			return bad("--decode", tok, "is not decoded yet (redis and memcached are)");
 		else
-			return bad("--decode", tok, "is not one of redis, memcached, http, none");
+			return bad("--decode", tok, "is not one of redis, memcached, none");
 	}
 	return 0;
 }

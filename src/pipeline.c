@@ -380,11 +380,6 @@ int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, volatile sig_a
 	return rc < 0 ? rc : 0;
 }
 
-const struct ct_run_stats *ct_pipeline_stats(const struct ct_pipeline *p)
-{
-	return &p->run;
-}
-
 void ct_pipeline_summary(const struct ct_pipeline *p, FILE *out)
 {
 	const struct ct_run_stats *r = &p->run;

@@ -182,7 +182,6 @@ struct rconn {
 	uint8_t replica;           /* PSYNC/SYNC answered: client side sends unanswered ACKs */
 	uint8_t repl_stream;       /* the server side is the propagated command stream */
 	uint64_t resync_ts;        /* after a gap: replies ending before this are not ours */
-	int midstream;
 	uint64_t feed_ts[2];       /* capture time of the chunk being fed, per direction */
 	int c2s_framed;            /* a command has completed since the start or the last gap:
 				      a client-side decoder error is then the client's, not ours */
@@ -1412,7 +1411,6 @@ static void *redis_open(const struct ct_proto_open *o)
 	c->cfg = o->cfg;
 	c->emit = *o->emit;
 	c->st = o->stats;
-	c->midstream = o->midstream;
 	c->db[CT_C2S] = c->db[CT_S2C] = 0;
 	if (o->cfg->nchannels) /* bus payloads are parsed with jansson: allocate through ours */
 		json_set_alloc_funcs(ct_malloc, ct_free);

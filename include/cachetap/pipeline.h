@@ -15,8 +15,7 @@
 enum {
 	CT_DECODE_REDIS = 1u << 0,
 	CT_DECODE_MEMCACHED = 1u << 1,
-	CT_DECODE_HTTP = 1u << 2,
-	CT_DECODE_ALL = CT_DECODE_REDIS | CT_DECODE_MEMCACHED | CT_DECODE_HTTP,
+	CT_DECODE_ALL = CT_DECODE_REDIS | CT_DECODE_MEMCACHED,
 };
 
 struct ct_pipeline_opts {
@@ -40,9 +39,6 @@ struct ct_pipeline *ct_pipeline_new(const struct ct_pipeline_opts *o, struct ct_
  * negative error (source failure). Writes connection rows and drop samples to the sink as it
  * goes, and the run totals at the end. */
 int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, volatile sig_atomic_t *stop);
-
-/* The run's totals (valid after ct_pipeline_run). */
-const struct ct_run_stats *ct_pipeline_stats(const struct ct_pipeline *p);
 
 /* The one-line summary: packets, bytes, connections, events, gaps, drops, errors. */
 void ct_pipeline_summary(const struct ct_pipeline *p, FILE *out);

@@ -24,7 +24,7 @@ bad() { # WHAT-IT-MUST-MENTION ARGS...
 	fi
 }
 
-echo "1..30"
+echo "1..31"
 help_ok --help
 help_ok replay --help
 help_ok capture --help
@@ -37,6 +37,7 @@ bad "--memcached" replay --memcached 70000 "$cap"
 bad "--values" replay --values bogus "$cap"
 bad "--values" replay --values full "$cap"
 bad "--decode" replay --decode nosuch "$cap"
+bad "not decoded yet" replay --decode http "$cap"
 bad "--channel" replay --channel '' "$cap"
 bad "--node" replay --node broken "$cap"
 bad "--node" replay --node 'a=redis.example:6379' "$cap"
