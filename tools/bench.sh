@@ -44,7 +44,7 @@ calc() { awk "BEGIN { printf \"%.1f\", $1 }"; }
 printf 'bench: %s, %s MB, %d rounds interleaved, medians\n' "$cap" "$(calc "$bytes / 1e6")" "$rounds"
 report() { # NAME CONFIG
 	local t; t=$(med "$2")
-	printf '  %-32s %7.3f s %7s MB/s  peak RSS %5s MB  %5s%% of floor\n' "$1" "$t" \
+	printf '  %-38s %7.3f s %7s MB/s  peak RSS %5s MB  %5s%% of floor\n' "$1" "$t" \
 		"$(calc "$bytes / $t / 1e6")" "$(calc "$(maxrss "$2") / 1024")" "$(calc "100 * $floor / $t")"
 }
 report "libpcap read loop (floor)" floor
@@ -67,6 +67,6 @@ done
 smed() { tr ' ' '\n' <<< "${swall[$1]}" | grep . | median; }
 ct=$(smed ct); ts=$(smed ts)
 printf 'bench: %s (first 200 000 packets, %s MB), medians\n' "$slice" "$(calc "$sbytes / 1e6")"
-printf '  %-32s %7.3f s\n' "tshark -T fields (RESP)" "$ts"
-printf '  %-32s %7.3f s  %5sx faster than tshark\n' "cachetap replay (Redis decode+store)" "$ct" \
+printf '  %-38s %7.3f s\n' "tshark -T fields (RESP)" "$ts"
+printf '  %-38s %7.3f s  %5sx faster than tshark\n' "cachetap replay (Redis decode+store)" "$ct" \
 	"$(calc "$ts / $ct")"
