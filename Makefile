@@ -16,7 +16,7 @@ BUILD ?= build/san
 endif
 
 CC ?= cc
-PKGS := libpcap sqlite3 libxxhash hiredis jansson
+PKGS := libpcap sqlite3 libxxhash hiredis jansson libcurl libmicrohttpd libcap-ng
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -30,7 +30,7 @@ ifneq ($(SANITIZE),)
 CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
-LDLIBS += $(PKG_LIBS) -lm
+LDLIBS += $(PKG_LIBS) -lhttp_parser -lpthread -lm
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
@@ -69,7 +69,8 @@ $(BUILD)/tools/%: tools/%.c $(LIB)
 # Debian packages: build, test and bench needs. `make deps` installs only what is missing.
 DEB_PKGS := gcc make pkg-config libpcap-dev libsqlite3-dev libxxhash-dev libhiredis-dev libjansson-dev \
 	sqlite3 clang libclang-rt-14-dev tshark tcpdump redis-server redis-tools memcached \
-	libmemcached-tools perl
+	libmemcached-tools perl libhttp-parser-dev libcurl4-openssl-dev libmicrohttpd-dev \
+	libcap-ng-dev valgrind chromium iproute2
 deps:
 	@missing=$$(for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
