@@ -489,7 +489,7 @@ static void record_options(struct ct_sink *sink, const struct cli *c, int argc, 
 	sink->ops->meta(sink, "channels", chans);
 	for (uint32_t i = 0; i < c->nnodes; i++) {
 		struct ct_node_rec n = { c->nodes[i].name, c->nodes[i].endpoint, c->nodes[i].role,
-					 "option" };
+					 "option", 0, 0 };
 		sink->ops->node(sink, &n);
 	}
 }

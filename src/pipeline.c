@@ -114,7 +114,7 @@ static void on_node(void *ctx, const struct ct_node_hint *h)
 		return;
 	char ep[CT_ENDPOINT_STRLEN];
 	ct_endpoint_str(h->client_side ? &c->cli_ip : &c->srv_ip, h->port, ep, sizeof ep);
-	struct ct_node_rec n = { ep, ep, h->role, "replconf" };
+	struct ct_node_rec n = { ep, ep, h->role, "replconf", c->id, h->client_side };
 	p->sink->ops->node(p->sink, &n);
 }
 

@@ -45,8 +45,18 @@ static const char schema_sql[] =
 	"  e.key AS key, e.status AS status, e.latency_ns AS latency_ns,"
 	"  e.value_hash AS value_hash, e.first_ts_ns AS first_ts_ns, e.db AS db,"
 	"  e.detail AS detail, e.flags AS flags, e.conn_id AS conn_id, e.id AS event_id,"
-	"  e.stream_off AS stream_off"
-	"  FROM events e JOIN connections c ON c.id = e.conn_id;"
+	"  e.stream_off AS stream_off,"
+	/* The recipient (SPEC 5: server for c2s, client for s2c), with a replica's replication
+	 * link named by the node it announced (REPLCONF listening-port), so that the replica is
+	 * one recipient whether it is read from or replicated to. */
+	"  CASE WHEN e.dir = 'c2s' THEN COALESCE(ls.endpoint, c.server)"
+	"       ELSE COALESCE(lc.endpoint, c.client) END AS recipient"
+	"  FROM events e JOIN connections c ON c.id = e.conn_id"
+	"  LEFT JOIN node_links lc ON lc.conn_id = e.conn_id AND lc.side = 'client'"
+	"  LEFT JOIN node_links ls ON ls.conn_id = e.conn_id AND ls.side = 'server';"
+	/* Which side of a connection is a named node (from the traffic, e.g. a replica link). */
+	"CREATE TABLE node_links(conn_id INTEGER NOT NULL, side TEXT NOT NULL, endpoint TEXT NOT NULL,"
+	"  PRIMARY KEY(conn_id, side));"
 	"CREATE TABLE nodes(name TEXT NOT NULL, endpoint TEXT NOT NULL UNIQUE, role TEXT,"
 	"  source TEXT);"
 	"CREATE TABLE capture_drops("
@@ -66,7 +76,7 @@ static const char schema_sql[] =
 	"  reassembly_gaps, parse_errors, resyncs, unmatched_replies, connections, gap_bytes,"
 	"  started_ns, ended_ns, first_ts_ns, last_ts_ns FROM run_stats;";
 
-enum stmt_id { ST_META, ST_CONN, ST_EVENT, ST_NODE, ST_DROPS, ST_RUN, ST_COUNT };
+enum stmt_id { ST_META, ST_CONN, ST_EVENT, ST_NODE, ST_LINK, ST_DROPS, ST_RUN, ST_COUNT };
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
@@ -76,6 +86,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_CONN] = "INSERT OR REPLACE INTO connections VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,"
 		    "?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)",
 	[ST_NODE] = "INSERT OR IGNORE INTO nodes VALUES (?1, ?2, ?3, ?4)",
+	[ST_LINK] = "INSERT OR IGNORE INTO node_links VALUES (?1, ?2, ?3)",
 	[ST_DROPS] = "INSERT INTO capture_drops VALUES (?1, ?2, ?3, ?4)",
 	[ST_RUN] = "INSERT INTO run_stats VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
 		   "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)",
@@ -258,7 +269,14 @@ static int store_node(struct ct_sink *sink, const struct ct_node_rec *n)
 	bind_text(st, 2, n->endpoint);
 	bind_text(st, 3, n->role);
 	bind_text(st, 4, n->source);
-	return step(s, ST_NODE);
+	rc = step(s, ST_NODE);
+	if (rc || !n->conn_id)
+		return rc;
+	st = s->st[ST_LINK];
+	bind_u64(st, 1, n->conn_id);
+	bind_text(st, 2, n->client_side ? "client" : "server");
+	bind_text(st, 3, n->endpoint);
+	return step(s, ST_LINK);
 }
 
 static int store_drops(struct ct_sink *sink, const struct ct_drop_sample *d)

@@ -37,6 +37,9 @@ struct ct_node_rec {
 	const char *endpoint; /* "ip:port" / "[v6]:port" */
 	const char *role;     /* "primary", "replica", "memcached", "app", or NULL */
 	const char *source;   /* "option" or "replconf" */
+	uint64_t conn_id;     /* the connection that named it (0 for --node): that side of the
+				 connection is this node (node_links, timeline.recipient) */
+	int client_side;      /* with conn_id: the connection's client (1) or server (0) side */
 };
 
 /* Kernel/interface drop counters sampled during a live capture. */

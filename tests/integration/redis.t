@@ -290,6 +290,10 @@ is "$(q "SELECT count(*), count(DISTINCT r.value_hash) FROM timeline r JOIN time
 # declared with --node come first.
 is "$(sqlite3 "$db" "SELECT name, role, source FROM nodes WHERE endpoint = '127.0.0.1:$R'")" \
 	"127.0.0.1:$R|replica|replconf" "nodes: the replica is named by its REPLCONF listening-port"
+is "$(q "SELECT DISTINCT recipient FROM timeline WHERE $rp")" "127.0.0.1:$R" \
+	"timeline.recipient: replicated writes arrive at the replica's node endpoint, not the link's port"
+is "$(q "SELECT count(*) FROM timeline WHERE dir = 'c2s' AND recipient <> server")" "0" \
+	"timeline.recipient: the server for every c2s row"
 is "$(sqlite3 "$db" "SELECT name, role, source FROM nodes WHERE endpoint = '$PRI'")" \
 	"primary|primary|option" "nodes: --node names the primary"
 
