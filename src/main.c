@@ -17,6 +17,7 @@
 #include "cachetap/pipeline.h"
 #include "cachetap/proto.h"
 #include "cachetap/report.h"
+#include "cachetap/sink_async.h"
 #include "cachetap/store.h"
 
 #define EXIT_USAGE 2
@@ -505,6 +506,10 @@ static int run(struct cli *c, struct ct_source *src, int argc, char **argv)
 		ct_source_close(src);
 		return EXIT_USAGE;
 	}
+	/* SQLite writes on a thread of its own, so decoding and storing share two cores. */
+	struct ct_sink *async = NULL;
+	if (ct_sink_async_new(sink, &async) == 0)
+		sink = async; /* else: store on this thread, slower but the same result */
 	record_options(sink, c, argc, argv);
 	p = ct_pipeline_new(&c->po, sink);
 	if (!p) {

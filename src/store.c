@@ -186,6 +186,15 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
+/* Our own constant strings (class, status, via, proto names): SQLite need not copy them. */
+static void bind_static(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
 static int store_meta(struct ct_sink *sink, const char *key, const char *value)
 {
 	struct store *s = (struct store *)sink;
@@ -234,20 +243,22 @@ static int store_event(struct ct_sink *sink, const struct ct_event *e)
 	bind_u64(st, 1, e->conn_id);
 	bind_u64(st, 2, e->ts_ns);
 	bind_u64(st, 3, e->first_ts_ns);
-	bind_text(st, 4, ct_proto_name(e->proto));
+	bind_static(st, 4, ct_proto_name(e->proto));
 	sqlite3_bind_text(st, 5, e->dir == 0 ? "c2s" : "s2c", 3, SQLITE_STATIC);
-	bind_text(st, 6, ct_via_name(e->via));
+	bind_static(st, 6, ct_via_name(e->via));
 	sqlite3_bind_text(st, 7, e->cmd ? e->cmd : "", (int)e->cmd_len, SQLITE_TRANSIENT);
-	bind_text(st, 8, ct_class_name(e->cls));
+	bind_static(st, 8, ct_class_name(e->cls));
 	if (e->flags & CT_EV_HAS_KEY)
 		sqlite3_bind_text(st, 9, e->key ? (const char *)e->key : "", (int)e->key_len,
 				  SQLITE_TRANSIENT);
-	bind_text(st, 10, ct_status_name(e->status));
+	bind_static(st, 10, ct_status_name(e->status));
 	if (e->flags & CT_EV_HAS_LATENCY)
 		bind_u64(st, 11, e->latency_ns);
 	if (e->flags & CT_EV_HAS_VALUE) {
-		char hex[17];
-		snprintf(hex, sizeof hex, "%016" PRIx64, e->value_hash);
+		static const char digits[] = "0123456789abcdef";
+		char hex[16];
+		for (int i = 0; i < 16; i++)
+			hex[i] = digits[(e->value_hash >> (60 - 4 * i)) & 0xf];
 		sqlite3_bind_text(st, 12, hex, 16, SQLITE_TRANSIENT);
 	}
 	if (e->db >= 0)
@@ -415,7 +426,9 @@ int ct_store_open(struct ct_sink **out, const char *path, char *err, size_t errl
 		return CT_ENOMEM;
 	}
 	s->base.ops = &store_ops;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+	/* One thread uses this connection: no SQLite mutexes on the per-row path. */
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK)
 		goto fail;
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)

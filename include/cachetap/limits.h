@@ -40,6 +40,11 @@
 #define CT_STORE_BATCH_ROWS 10000u              /* rows per transaction */
 #define CT_STORE_BATCH_NS 1000000000ull         /* or at most 1 s wall time per transaction */
 
+/* Writer thread (sink_async.c): records handed from the decoding thread to the SQLite one. */
+#define CT_ASYNC_BATCHES 4u                     /* batches in flight; then the decoder waits */
+#define CT_ASYNC_BATCH_RECORDS 2048u            /* records per batch */
+#define CT_ASYNC_ARENA_BYTES (256u * 1024u)     /* string bytes per batch (keys, names) */
+
 /* ---- RESP decoder (src/resp.c) ---- */
 #define CT_RESP_MAX_DEPTH 32u             /* aggregates open at once (nesting depth) */
 #define CT_RESP_AGG_MAX_ELEMS 2147483647u /* declared count of one aggregate (Redis: INT_MAX) */
