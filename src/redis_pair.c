@@ -130,7 +130,7 @@ struct reply {
 	uint8_t top_error, top_null;
 	uint64_t top_hash;
 	int top_hashed;
-	uint32_t top_count_nonnull;
+	uint64_t top_count_nonnull; /* children not null (ct_resp_msg.nonnull) */
 	/* pushes: the first elements' bytes */
 	uint8_t arg[4][CT_REDIS_PUSH_ARG_BYTES];
 	uint32_t arg_len[4];
@@ -902,8 +902,6 @@ static void reply_elem_depth1(struct rconn *c, const struct ct_resp_elem *e)
 	}
 	if (rp->is_push)
 		return;
-	if (!null)
-		rp->top_count_nonnull++;
 	struct req *r = fifo_head(c);
 	if (!r || !r->held)
 		return;
@@ -1322,10 +1320,19 @@ static void s2c_agg_begin(void *ctx, const struct ct_resp_agg *a)
 	struct rconn *c = ctx;
 	if (a->depth != 0 || (a->flags & CT_RESP_EF_ATTR))
 		return;
-	if (c->repl_stream)
+	if (c->repl_stream) {
 		builder_start(c, CT_S2C, a, 0);
-	else
-		reply_start(c, a->type, a->type == '>');
+		return;
+	}
+	reply_start(c, a->type, a->type == '>');
+	/* An ordinary answer to an ordinary command (an LRANGE's 600 strings): only whether it
+	 * was empty matters (ct_resp_msg.nonnull), so its elements are framed, not reported.
+	 * Pushes, RESP2 pub/sub arrays, MGET-like answers (an element per key) and the answers
+	 * the pairing reads (EXEC, HELLO, ...) are decoded in full. */
+	const struct req *r = fifo_head(c);
+	if (a->type != '>' && !(c->subscribing && !c->resp3) && !c->monitor && r && r->held &&
+	    r->sem == SEM_NONE && r->nkeys <= 1)
+		ct_resp_quiet(&c->dec[CT_S2C]);
 }
 
 static void s2c_elem(void *ctx, const struct ct_resp_elem *e)
@@ -1378,6 +1385,7 @@ static void s2c_msg(void *ctx, const struct ct_resp_msg *m)
 		return;
 	if (!c->rep.active)
 		return;
+	c->rep.top_count_nonnull = m->nonnull;
 	if (c->rep.is_push)
 		push_done(c, m);
 	else

@@ -197,6 +197,7 @@ static void msg_begin(struct ct_resp *d, uint64_t off, uint64_t ts)
 	d->msg_flags = 0;
 	d->msg_type = 0;
 	d->msg_count = 0;
+	d->msg_nonnull = 0;
 }
 
 static void msg_done(struct ct_resp *d)
@@ -210,8 +211,10 @@ static void msg_done(struct ct_resp *d)
 	m.type = d->msg_type;
 	m.flags = d->msg_flags | (d->resynced_pending ? CT_RESP_MF_RESYNCED : 0);
 	m.count = d->msg_count;
+	m.nonnull = d->msg_nonnull;
 	d->resynced_pending = 0;
 	d->in_msg = 0;
+	d->quiet = 0;
 	d->c.msgs++;
 	if (d->cb && d->cb->msg)
 		d->cb->msg(d->cbctx, &m);
@@ -229,8 +232,13 @@ static void emit_agg(struct ct_resp *d, int end, uint8_t type, uint16_t flags, u
 	a.type = type;
 	a.flags = (uint16_t)(fl | flags);
 	a.count = count;
-	if (!end)
+	if (!end) {
 		d->c.aggs++;
+		if (a.depth == 1 && !(a.flags & CT_RESP_EF_ATTR))
+			d->msg_nonnull++;
+	}
+	if (d->quiet)
+		return;
 	void (*f)(void *, const struct ct_resp_agg *) =
 		d->cb ? (end ? d->cb->agg_end : d->cb->agg_begin) : NULL;
 	if (f)
@@ -259,6 +267,10 @@ static void emit_elem(struct ct_resp *d, uint8_t type, uint16_t flags, uint64_t 
 	e.ival = ival;
 	e.hash = hash;
 	d->c.elems++;
+	if (e.depth == 1 && !(e.flags & (CT_RESP_EF_NULL | CT_RESP_EF_ATTR)))
+		d->msg_nonnull++;
+	if (d->quiet)
+		return;
 	if (d->cb && d->cb->elem)
 		d->cb->elem(d->cbctx, &e);
 }
@@ -308,6 +320,7 @@ static void drop(struct ct_resp *d, int why)
 			d->cb->abort(d->cbctx, d->msg_off, why);
 	}
 	d->in_msg = 0;
+	d->quiet = 0;
 	d->depth = 0;
 	d->resynced_pending = 1;
 }
@@ -543,7 +556,7 @@ static void bulk_done(struct ct_resp *d, const uint8_t *q)
 	int64_t n = d->elen;
 	if (d->egap) {
 		fl |= CT_RESP_EF_GAP;
-	} else if (d->values == CT_RESP_VALUES_HASH) {
+	} else if (d->values == CT_RESP_VALUES_HASH && !d->quiet) {
 		fl |= CT_RESP_EF_HASHED;
 		h = q ? XXH3_64bits(q, (size_t)n) : XXH3_64bits_digest(xxh(d));
 	}
@@ -605,7 +618,7 @@ static uint32_t bulk_header(struct ct_resp *d, const uint8_t *p, uint32_t len, u
 	}
 	d->left = (uint64_t)v;
 	d->crlf = 2;
-	if (d->values == CT_RESP_VALUES_HASH)
+	if (d->values == CT_RESP_VALUES_HASH && !d->quiet)
 		(void)XXH3_64bits_reset(xxh(d));
 	d->st = S_BULK;
 	return pos;
@@ -616,12 +629,12 @@ static uint32_t in_bulk(struct ct_resp *d, const uint8_t *p, uint32_t len, uint3
 {
 	if (d->left) {
 		uint32_t take = (uint32_t)min64(d->left, len - pos);
-		if (d->used < CAP) {
+		if (d->used < CAP && !d->quiet) {
 			uint32_t k = (uint32_t)min64(take, CAP - d->used);
 			memcpy(d->scratch + d->used, p + pos, k);
 			d->used += k;
 		}
-		if (d->values == CT_RESP_VALUES_HASH && !d->egap)
+		if (d->values == CT_RESP_VALUES_HASH && !d->egap && !d->quiet)
 			(void)XXH3_64bits_update(xxh(d), p + pos, take);
 		d->left -= take;
 		pos += take;
@@ -1025,9 +1038,46 @@ static int type_ok(const struct ct_resp *d, uint8_t c)
 	return kind[c] != K_NONE;
 }
 
+/* Quiet messages (ct_resp_quiet): runs of "$<len>\r\n<len bytes>\r\n" children that lie whole
+ * in this chunk are framed here in one tight loop, with the same counters and offsets as the
+ * general path, which takes everything else (a null, a chunk boundary, a bad byte). */
+static uint32_t skim_bulks(struct ct_resp *d, const uint8_t *p, uint32_t len, uint32_t pos)
+{
+	while (d->quiet && d->depth && pos < len && p[pos] == '$') {
+		uint32_t i = pos + 1;
+		uint64_t v = 0;
+		while (i < len && i - pos <= 19 && p[i] >= '0' && p[i] <= '9')
+			v = v * 10 + (uint64_t)(p[i++] - '0');
+		if (i == pos + 1 || i - pos > 19 || (i > pos + 2 && p[pos + 1] == '0') ||
+		    v > CT_RESP_BULK_MAX_BYTES || (uint64_t)len - i < v + 4 || p[i] != '\r' ||
+		    p[i + 1] != '\n' || p[i + 2 + v] != '\r' || p[i + 3 + v] != '\n')
+			break;
+		pos = i + 4 + (uint32_t)v;
+		d->last_off = d->base + pos - 1;
+		d->c.elems++;
+		if (v > CAP)
+			d->c.truncated++;
+		struct ct_resp_frame *f = &d->stack[d->depth - 1];
+		if (d->depth == 1 && !f->attr)
+			d->msg_nonnull++;
+		if (f->left > 1) { /* what child_done does when no aggregate ends */
+			f->index++;
+			f->left--;
+		} else {
+			child_done(d, 0);
+		}
+	}
+	return pos;
+}
+
 /* S_TYPE: a type byte; the line after it is read at once (the common case: all in this chunk). */
 static uint32_t at_type(struct ct_resp *d, const uint8_t *p, uint32_t len, uint32_t pos)
 {
+	if (d->quiet && d->depth) {
+		pos = skim_bulks(d, p, len, pos);
+		if (pos == len)
+			return pos;
+	}
 	uint8_t c = p[pos];
 	uint64_t off = d->base + pos;
 	if (d->depth == 0 && !d->in_msg) {
@@ -1207,6 +1257,12 @@ int ct_resp_init(struct ct_resp *d, enum ct_resp_side side, const struct ct_resp
 	}
 	(void)xxh(d); /* places the state */
 	return 0;
+}
+
+void ct_resp_quiet(struct ct_resp *d)
+{
+	if (d->in_msg)
+		d->quiet = 1;
 }
 
 int ct_resp_expect_rdb(struct ct_resp *d)

@@ -10,8 +10,8 @@
  * ct_resp_gap(off, len) for bytes that were lost. Each call consumes the whole chunk and keeps no
  * pointer to it afterwards. The decoder allocates nothing: the caller embeds struct ct_resp, whose
  * buffers have fixed sizes from limits.h (CT_RESP_*). Callbacks are passed to every call (they
- * are not stored), may be NULL, and may call ct_resp_expect_rdb() but nothing else on the same
- * decoder.
+ * are not stored), may be NULL, and may call ct_resp_expect_rdb() and ct_resp_quiet()
+ * but nothing else on the same decoder.
  *
  * What comes out, SAX-style, in stream order (struct ct_resp_cb):
  *  - elem: every completed leaf (a string, a number, a null, ...): its place in the tree (depth,
@@ -168,6 +168,8 @@ struct ct_resp_msg {
 	uint32_t flags;       /* CT_RESP_MF_* */
 	int64_t count;        /* aggregate: declared count (pairs for '%'); inline: arguments;
 				 '$' '!' '=': declared length; RDB: payload bytes; -1: null; else 0 */
+	uint64_t nonnull;     /* aggregate: children that are not null (leaves or aggregates;
+				 attributes not counted), counted even under ct_resp_quiet */
 };
 
 struct ct_resp_cb {
@@ -255,6 +257,7 @@ struct ct_resp {
 	uint8_t ihex;       /* inline: the first digit of a \xHH escape */
 	uint8_t hspill;     /* inline: the argument outgrew the scratch buffer; hash streams */
 	uint8_t stage_n;    /* inline: bytes in stage */
+	uint8_t quiet;      /* ct_resp_quiet: the message under way is framed, not reported */
 	uint32_t depth;     /* open aggregates */
 	uint32_t used;      /* bytes in scratch */
 	uint64_t off;       /* stream offset of the next byte expected */
@@ -272,6 +275,7 @@ struct ct_resp {
 	uint32_t cline_len;
 	uint64_t msg_off, msg_ts, msg_seq;
 	int64_t msg_count;
+	uint64_t msg_nonnull;
 	uint32_t msg_flags;
 	uint8_t msg_type;
 	uint64_t last_off;  /* last byte of the last completed element */
@@ -320,6 +324,12 @@ void ct_resp_end(struct ct_resp *d, uint64_t ts_ns, const struct ct_resp_cb *cb,
  * it are skipped; if the next message is not a '$' the request is dropped (rdb_not_bulk). May be
  * called from any callback. Returns 0, or CT_EINVAL on the client side. */
 int ct_resp_expect_rdb(struct ct_resp *d) CT_WUR;
+
+/* The rest of the message under way is framed and counted but not reported: no elem or
+ * agg_begin/agg_end callbacks, no hashing, no copying; its msg callback still comes. For replies
+ * whose contents nobody needs (a 600-element LRANGE answer): call it from agg_begin of the
+ * top-level aggregate. It ends with that message (or its abort). */
+void ct_resp_quiet(struct ct_resp *d);
 
 /* "simple", "bulk", "map", ... for a type byte; "?" when unknown. */
 const char *ct_resp_type_name(uint8_t type);

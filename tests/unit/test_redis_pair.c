@@ -120,6 +120,23 @@ static void check(const struct conv *cv, const char *const *channels)
 }
 
 static const struct conv convs[] = {
+	/* Aggregate answers to one-key reads are framed without being reported (ct_resp_quiet):
+	 * hit or miss comes from their non-null children, nested arrays included. */
+	{ "LRANGE, XRANGE (nested), empty and all-nil answers, then a pipelined GET",
+	  0,
+	  { "C*4\r\n$6\r\nLRANGE\r\n$1\r\nl\r\n$1\r\n0\r\n$2\r\n-1\r\n"
+	    "*4\r\n$6\r\nLRANGE\r\n$1\r\ne\r\n$1\r\n0\r\n$2\r\n-1\r\n"
+	    "*4\r\n$6\r\nXRANGE\r\n$1\r\ns\r\n$1\r\n-\r\n$1\r\n+\r\n"
+	    "*4\r\n$5\r\nHMGET\r\n$1\r\nh\r\n$1\r\na\r\n$1\r\nb\r\n"
+	    "*2\r\n$3\r\nGET\r\n$1\r\ng\r\n",
+	    "S*3\r\n$1\r\nx\r\n$2\r\nyy\r\n$-1\r\n*0\r\n"
+	    "*1\r\n*2\r\n$3\r\n1-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n*2\r\n$-1\r\n$-1\r\n$2\r\ngv\r\n",
+	    NULL },
+	  "1000 c2s command LRANGE read l hit 1000 db=0\n"
+	  "1000 c2s command LRANGE read e miss 1000 db=0\n"
+	  "1000 c2s command XRANGE read s hit 1000 db=0\n"
+	  "1000 c2s command HMGET read h miss 1000 db=0\n"
+	  "1000 c2s command GET read g hit 1000 db=0 value\n" },
 	{ "pipelined SET, GET hit, GET miss",
 	  0,
 	  { "C*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n"
