@@ -714,7 +714,7 @@ static int parse_i64(const uint8_t *p, size_t len, uint64_t full, int64_t *v)
 /* ---- the classifier ---- */
 
 /* What the next argument is (st->expect). */
-enum { X_NONE = 0, X_STORE_KEY, X_EXPIRY, X_DB, X_REDIRECT, X_PORT };
+enum { X_NONE = 0, X_STORE_KEY, X_EXPIRY, X_DB, X_REDIRECT, X_PORT, X_ACK };
 
 /* Parse flags (st->pf). */
 enum {
@@ -745,6 +745,7 @@ int ct_redis_cmd_begin(struct ct_redis_cmdstate *st, const uint8_t *p, size_t le
 	st->argc = argc < 0 ? -1 : argc;
 	st->db = st->db2 = -1;
 	st->listen_port = -1;
+	st->ack_offset = -1;
 	st->redirect = -1;
 	st->next = 1;
 	st->top = st->cmd = ct_redis_cmd_lookup(p, len);
@@ -1186,11 +1187,16 @@ static int observe(struct ct_redis_cmdstate *st, uint32_t i, const uint8_t *p, s
 		if (expect == X_PORT) {
 			if (parse_i64(p, len, full, &v) == 0 && v >= 0 && v <= 65535)
 				st->listen_port = v;
+		} else if (expect == X_ACK) {
+			if (parse_i64(p, len, full, &v) == 0 && v >= 0)
+				st->ack_offset = v;
 		} else if (i % 2 == 1) {
 			if (KW("LISTENING-PORT"))
 				st->expect = X_PORT;
 			else if (KW("ACK") || KW("GETACK"))
 				st->eff |= CT_REDIS_EFF_NOREPLY;
+			if (i == 1 && KW("ACK"))
+				st->expect = X_ACK;
 		}
 		return 0;
 

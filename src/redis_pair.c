@@ -35,6 +35,7 @@
  * connection. A command that cannot be held is emitted at once as unanswered, and its reply is
  * still consumed in its turn, so pairing never slips. Argument bytes other than keys are never
  * kept, so AUTH and HELLO ... AUTH passwords cannot reach the database. */
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -109,6 +110,7 @@ struct req {
 	const char *bus_why;   /* why the bus payload named no key (a static string), or NULL */
 	int32_t select_db;     /* SELECT: the database, -1 when invalid */
 	int32_t listen_port;   /* REPLCONF listening-port: the replica's own port, else -1 */
+	int64_t ack_offset;    /* REPLCONF ACK: the offset the replica acknowledged, else -1 */
 	char cmd[CT_REDIS_CMD_NAME_BYTES];
 };
 
@@ -670,6 +672,7 @@ static void builder_end(struct rconn *c, int dir, const struct ct_resp_msg *m, s
 				 cs->listen_port <= 65535
 			       ? (int32_t)cs->listen_port
 			       : -1;
+	r->ack_offset = (eff & CT_REDIS_EFF_REPLCONF) ? cs->ack_offset : -1;
 }
 
 /* ---- commands: what they do to the connection, then pairing ---- */
@@ -767,8 +770,13 @@ static void command_done(struct rconn *c, const struct ct_resp_msg *m)
 static void command_pair(struct rconn *c, struct req *r)
 {
 	if (c->replica) {
-		/* REPLCONF ACK and friends from a replica are never answered. */
-		emit_req(c, r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_NOREPLY, 0, 0, NULL);
+		/* REPLCONF ACK and friends from a replica are never answered. An ACK carries the
+		 * replication offset the replica has processed: kept as "ack OFFSET". */
+		char ack[32];
+		if (r->ack_offset >= 0)
+			snprintf(ack, sizeof ack, "ack %" PRId64, r->ack_offset);
+		emit_req(c, r, CT_C2S, CT_VIA_COMMAND, CT_STATUS_NOREPLY, 0, 0,
+			 r->ack_offset >= 0 ? ack : NULL);
 		return;
 	}
 	r->queued = c->in_multi;

@@ -237,6 +237,7 @@ struct ct_redis_cmdstate {
 	int64_t proto;         /* HELLO protover (2 or 3), 0 when none or invalid */
 	int64_t redirect;      /* CLIENT TRACKING REDIRECT client-id */
 	int64_t listen_port;   /* REPLCONF listening-port, -1 when not given */
+	int64_t ack_offset;    /* REPLCONF ACK: the replica's replication offset, -1 when not given */
 	uint8_t reply_mode;    /* CT_REDIS_REPLY_* */
 	uint8_t tracking;      /* CLIENT TRACKING: 1 ON, 0 OFF */
 	uint8_t tracking_opts; /* CT_REDIS_TRK_* */

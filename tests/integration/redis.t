@@ -290,6 +290,13 @@ is "$(q "SELECT count(*), count(DISTINCT r.value_hash) FROM timeline r JOIN time
 # declared with --node come first.
 is "$(sqlite3 "$db" "SELECT name, role, source FROM nodes WHERE endpoint = '127.0.0.1:$R'")" \
 	"127.0.0.1:$R|replica|replconf" "nodes: the replica is named by its REPLCONF listening-port"
+# REPLCONF ACK: the replica reports its processed offset about once a second; each is kept.
+acks=$(q "SELECT CAST(substr(detail, 5) AS INTEGER) FROM timeline WHERE client = '$REPL'
+	AND dir = 'c2s' AND cmd = 'REPLCONF' AND detail LIKE 'ack %' ORDER BY ts_ns")
+is "$( [ -n "$acks" ] && echo "$acks" | LC_ALL=C sort -n -c && echo sorted)" "sorted" \
+	"REPLCONF ACK offsets are recorded ($(echo "$acks" | wc -l) acks), and never go back"
+is "$(q "SELECT count(*) FROM timeline WHERE cmd = 'REPLCONF' AND detail LIKE 'ack %' AND status <> 'noreply'")" "0" \
+	"REPLCONF ACK is never answered"
 is "$(q "SELECT DISTINCT recipient FROM timeline WHERE $rp")" "127.0.0.1:$R" \
 	"timeline.recipient: replicated writes arrive at the replica's node endpoint, not the link's port"
 is "$(q "SELECT count(*) FROM timeline WHERE dir = 'c2s' AND recipient <> server")" "0" \

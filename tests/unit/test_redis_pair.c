@@ -220,7 +220,7 @@ static const struct conv convs[] = {
 	  "3000 s2c replication SELECT other - ok - db=0\n"
 	  "4000 s2c replication SET write k ok - db=3 value\n"
 	  "4000 s2c replication DEL delete k ok - db=3\n"
-	  "5000 c2s command REPLCONF other - noreply - db=0\n" },
+	  "5000 c2s command REPLCONF other - noreply - db=0 ack 42\n" },
 	{ "mid-stream: a reply with no command, then SELECT",
 	  1,
 	  { "S+OK\r\n", "C*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*2\r\n$3\r\nDEL\r\n$1\r\nq\r\n",
