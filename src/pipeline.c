@@ -18,7 +18,7 @@
 #include "cachetap/proto.h"
 
 /* The protocol modules, tried in order for each new connection: the first whose server port
- * matches decodes it. */
+ * matches decodes it (HTTP over TCP only). */
 struct module {
 	unsigned decode_bit;
 	size_t ports_offset; /* offsetof(struct ct_pipeline_opts, ..._ports) */
@@ -29,6 +29,7 @@ static const struct module modules[] = {
 	{ CT_DECODE_REDIS, offsetof(struct ct_pipeline_opts, redis_ports), &ct_proto_redis },
 	{ CT_DECODE_MEMCACHED, offsetof(struct ct_pipeline_opts, memcached_ports),
 	  &ct_proto_memcached },
+	{ CT_DECODE_HTTP, offsetof(struct ct_pipeline_opts, http_ports), &ct_proto_http },
 };
 
 struct ct_pipeline {
@@ -105,6 +106,14 @@ static void on_event(void *ctx, const struct ct_event *ev)
 	p->sink->ops->event(p->sink, ev);
 }
 
+/* An HTTP API call seen on the wire. */
+static void on_api(void *ctx, const struct ct_api_call *a)
+{
+	struct ct_pipeline *p = ctx;
+	if (p->sink->ops->api_call)
+		p->sink->ops->api_call(p->sink, a);
+}
+
 /* A module named one side of the connection it is decoding: record that node. */
 static void on_node(void *ctx, const struct ct_node_hint *h)
 {
@@ -146,7 +155,8 @@ static void on_open(void *ctx, struct ct_conn *c)
 		if (!(p->o.decode & m->decode_bit))
 			continue;
 		detect = 1;
-		if (ct_portmap_has(ports, c->srv_port)) {
+		if (ct_portmap_has(ports, c->srv_port) &&
+		    (c->l4 == CT_L4_TCP || m->decode_bit != CT_DECODE_HTTP)) {
 			attach(p, c, i, c->l4 == CT_L4_TCP && c->orient != CT_ORIENT_SYN);
 			detect = 0;
 			break;
@@ -304,7 +314,7 @@ static void collect(struct ct_pipeline *p)
 	r->malformed_frames = p->net.by_result[CT_NET_MALFORMED];
 	r->bad_linktype = p->net.by_result[CT_NET_LINKTYPE];
 	r->parse_errors = r->resyncs = r->unmatched_replies = 0;
-	r->unanswered = r->pending_overflow = 0;
+	r->unanswered = r->pending_overflow = r->truncated_fields = 0;
 	r->alloc_failures = fs->alloc_fail;
 	for (size_t i = 0; i < CT_ARRAY_LEN(modules); i++) {
 		r->parse_errors += p->pstats[i].parse_errors;
@@ -313,10 +323,11 @@ static void collect(struct ct_pipeline *p)
 		r->unanswered += p->pstats[i].unanswered;
 		r->pending_overflow += p->pstats[i].pending_overflow;
 		r->alloc_failures += p->pstats[i].alloc_fail;
+		r->truncated_fields += p->pstats[i].truncated;
 	}
 }
 
-int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, volatile sig_atomic_t *stop)
+int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, atomic_int *stop)
 {
 	struct ct_frame f;
 	struct ct_pkt pkt;
@@ -357,8 +368,12 @@ int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, volatile sig_a
 			break;
 		if (now >= next_tick) {
 			next_tick = now + CT_CAPTURE_STATS_PERIOD_NS;
-			if (p->live)
+			if (p->live) {
 				sample_drops(p, src);
+				/* A quiet capture must not hold its last batch (and the write lock)
+				 * open: a report on the live database reads and writes it too. */
+				p->sink->ops->commit(p->sink);
+			}
 			if (show)
 				progress(p, started);
 		}
@@ -368,6 +383,10 @@ int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, volatile sig_a
 	if (rc < 0)
 		fprintf(stderr, "cachetap: %s: read error: %s\n", ct_source_describe(src),
 			ct_strerror(rc));
+	/* Stopped by a signal: make what was decoded durable before finishing the connections,
+	 * so that a second signal (an immediate exit) loses at most the finishing step. */
+	if (stop && *stop)
+		p->sink->ops->commit(p->sink);
 	ct_flow_finish(p->flow);
 	if (p->live)
 		sample_drops(p, src);
@@ -406,6 +425,7 @@ struct ct_pipeline *ct_pipeline_new(const struct ct_pipeline_opts *o, struct ct_
 	p->cfg.nchannels = o->nchannels;
 	p->emit.event = on_event;
 	p->emit.node = on_node;
+	p->emit.api = on_api;
 	p->emit.ctx = p;
 
 	/* Every configured protocol port is a server port for orientation. */

@@ -7,12 +7,13 @@
  * allocates nothing. A record whose strings do not fit in an empty arena is applied by the
  * producer itself once the writer is idle, which keeps the order without a size limit. */
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 
 #include "cachetap/limits.h"
 #include "cachetap/sink_async.h"
 
-enum rec_kind { R_META, R_CONN, R_EVENT, R_NODE, R_DROPS, R_RUN };
+enum rec_kind { R_META, R_CONN, R_EVENT, R_NODE, R_DROPS, R_RUN, R_API };
 
 struct rec {
 	uint8_t kind;
@@ -25,6 +26,7 @@ struct rec {
 		struct ct_node_rec node;
 		struct ct_drop_sample drop;
 		struct ct_run_stats run;
+		struct ct_api_call api;
 	} u;
 };
 
@@ -69,6 +71,10 @@ static void apply(struct ct_sink *in, const struct rec *r)
 		break;
 	case R_RUN:
 		in->ops->run_stats(in, &r->u.run);
+		break;
+	case R_API:
+		if (in->ops->api_call)
+			in->ops->api_call(in, &r->u.api);
 		break;
 	}
 }
@@ -250,6 +256,22 @@ static int as_run(struct ct_sink *s, const struct ct_run_stats *st)
 	return 0;
 }
 
+static int as_api(struct ct_sink *s, const struct ct_api_call *c)
+{
+	struct async *a = (struct async *)s;
+	struct rec *r = slot(a, slen(c->method) + slen(c->path) + slen(c->request_id) +
+				    slen(c->traceparent));
+	if (!r)
+		return a->inner->ops->api_call ? a->inner->ops->api_call(a->inner, c) : 0;
+	r->kind = R_API;
+	r->u.api = *c;
+	r->u.api.method = keep_str(a, c->method);
+	r->u.api.path = keep_str(a, c->path);
+	r->u.api.request_id = keep_str(a, c->request_id);
+	r->u.api.traceparent = keep_str(a, c->traceparent);
+	return 0;
+}
+
 static int as_commit(struct ct_sink *s)
 {
 	struct async *a = (struct async *)s;
@@ -295,6 +317,7 @@ static const struct ct_sink_ops async_ops = {
 	.run_stats = as_run,
 	.commit = as_commit,
 	.close = as_close,
+	.api_call = as_api,
 };
 
 int ct_sink_async_new(struct ct_sink *inner, struct ct_sink **out)
@@ -330,7 +353,13 @@ int ct_sink_async_new(struct ct_sink *inner, struct ct_sink **out)
 		ct_free(a);
 		return CT_EIO;
 	}
-	if (pthread_create(&a->thread, NULL, writer, a)) {
+	/* Signals stay with the thread that decodes (its handler stops the run). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int started = pthread_create(&a->thread, NULL, writer, a) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!started) {
 		pthread_cond_destroy(&a->cv);
 		pthread_mutex_destroy(&a->mu);
 		free_all(a);

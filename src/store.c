@@ -70,13 +70,26 @@ static const char schema_sql[] =
 	"  conflict_bytes INTEGER, evicted INTEGER, truncated_files INTEGER, read_errors INTEGER,"
 	"  events INTEGER, started_ns INTEGER, ended_ns INTEGER,"
 	"  first_ts_ns INTEGER, last_ts_ns INTEGER, unanswered INTEGER, pending_overflow INTEGER,"
-	"  alloc_failures INTEGER);"
+	"  alloc_failures INTEGER, truncated_fields INTEGER);"
+	/* SPEC 5: api_calls, one row per API call. Rows seen on the wire have source 'wire'
+	 * (src/http_pair.c); the driver adds its own and merges them by request_id. Times of 0
+	 * (unknown) are NULL. */
+	"CREATE TABLE api_calls("
+	"  id INTEGER PRIMARY KEY, request_id TEXT, method TEXT, path TEXT, status INTEGER,"
+	"  ts_start_ns INTEGER, ts_end_ns INTEGER, source TEXT NOT NULL,"
+	"  conn_id INTEGER, client TEXT, server TEXT, traceparent TEXT,"
+	"  ts_req_end_ns INTEGER, ts_resp_start_ns INTEGER,"
+	"  req_body_bytes INTEGER, resp_body_bytes INTEGER,"
+	"  wire INTEGER NOT NULL DEFAULT 0, driver INTEGER NOT NULL DEFAULT 0, step TEXT,"
+	"  curl_dns_ns INTEGER, curl_connect_ns INTEGER, curl_ttfb_ns INTEGER,"
+	"  curl_total_ns INTEGER);"
+	"CREATE INDEX api_calls_request_id ON api_calls(request_id);"
 	/* SPEC 5: capture_stats, one row per run; per connection detail is in connections. */
 	"CREATE VIEW capture_stats AS SELECT packets, bytes, kernel_drops, interface_drops,"
 	"  reassembly_gaps, parse_errors, resyncs, unmatched_replies, connections, gap_bytes,"
 	"  started_ns, ended_ns, first_ts_ns, last_ts_ns FROM run_stats;";
 
-enum stmt_id { ST_META, ST_CONN, ST_EVENT, ST_NODE, ST_LINK, ST_DROPS, ST_RUN, ST_COUNT };
+enum stmt_id { ST_META, ST_CONN, ST_EVENT, ST_NODE, ST_LINK, ST_DROPS, ST_RUN, ST_API, ST_COUNT };
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
@@ -89,7 +102,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_LINK] = "INSERT OR IGNORE INTO node_links VALUES (?1, ?2, ?3)",
 	[ST_DROPS] = "INSERT INTO capture_drops VALUES (?1, ?2, ?3, ?4)",
 	[ST_RUN] = "INSERT INTO run_stats VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-		   "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29)",
+		   "?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30)",
+	/* client and server come from the connection's row, written when it opened */
+	[ST_API] = "INSERT INTO api_calls(request_id, method, path, status, ts_start_ns, ts_end_ns,"
+		   " source, conn_id, client, server, traceparent, ts_req_end_ns, ts_resp_start_ns,"
+		   " req_body_bytes, resp_body_bytes, wire) VALUES (?1,?2,?3,?4,?5,?6,'wire',?7,"
+		   " (SELECT client FROM connections WHERE id = ?7),"
+		   " (SELECT server FROM connections WHERE id = ?7),?8,?9,?10,?11,?12,1)",
 };
 
 struct store {
@@ -100,6 +119,7 @@ struct store {
 	uint32_t txn_rows;
 	uint64_t txn_began_ns;
 	int logged_error;
+	int bind_failed; /* a bind of the row being built failed */
 };
 
 static uint64_t mono_ns(void)
@@ -161,6 +181,15 @@ static int begin_row(struct store *s)
 static int step(struct store *s, enum stmt_id id)
 {
 	sqlite3_stmt *st = s->st[id];
+	if (s->bind_failed) {
+		/* A value could not be bound (out of memory): the row would hold a NULL in its
+		 * place, so it is not written at all, and counted. */
+		s->bind_failed = 0;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		log_once(s, "binding a value");
+		return CT_ENOMEM;
+	}
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -173,17 +202,24 @@ static int step(struct store *s, enum stmt_id id)
 	return 0;
 }
 
-static void bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+/* Every bind goes through here: a failed one (SQLite out of memory) fails the row in step(). */
+static void bound(struct store *s, int rc)
 {
-	sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+	if (rc != SQLITE_OK)
+		s->bind_failed = 1;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+static void bind_u64(struct store *s, sqlite3_stmt *st, int i, uint64_t v)
+{
+	bound(s, sqlite3_bind_int64(st, i, (sqlite3_int64)v));
+}
+
+static void bind_text(struct store *s, sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+		bound(s, sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT));
 	else
-		sqlite3_bind_null(st, i);
+		bound(s, sqlite3_bind_null(st, i));
 }
 
 /* Our own constant strings (class, status, via, proto names): SQLite need not copy them. */
@@ -201,8 +237,8 @@ static int store_meta(struct ct_sink *sink, const char *key, const char *value)
 	int rc = begin_row(s);
 	if (rc)
 		return rc;
-	bind_text(s->st[ST_META], 1, key);
-	bind_text(s->st[ST_META], 2, value);
+	bind_text(s, s->st[ST_META], 1, key);
+	bind_text(s, s->st[ST_META], 2, value);
 	return step(s, ST_META);
 }
 
@@ -213,23 +249,23 @@ static int store_conn(struct ct_sink *sink, const struct ct_conn_rec *c)
 	int rc = begin_row(s);
 	if (rc)
 		return rc;
-	bind_u64(st, 1, c->id);
-	bind_text(st, 2, c->proto);
-	bind_text(st, 3, c->client);
-	bind_text(st, 4, c->server);
-	bind_text(st, 5, c->orient);
-	bind_text(st, 6, c->app);
-	bind_text(st, 7, c->close_reason);
-	bind_u64(st, 8, c->first_ts_ns);
-	bind_u64(st, 9, c->last_ts_ns);
+	bind_u64(s, st, 1, c->id);
+	bind_text(s, st, 2, c->proto);
+	bind_text(s, st, 3, c->client);
+	bind_text(s, st, 4, c->server);
+	bind_text(s, st, 5, c->orient);
+	bind_text(s, st, 6, c->app);
+	bind_text(s, st, 7, c->close_reason);
+	bind_u64(s, st, 8, c->first_ts_ns);
+	bind_u64(s, st, 9, c->last_ts_ns);
 	const uint64_t *pairs[] = { c->pkts, c->payload_bytes, c->delivered_bytes, c->gaps,
 				    c->gap_bytes, c->dup_bytes, c->conflict_bytes };
 	int col = 10;
 	for (size_t i = 0; i < CT_ARRAY_LEN(pairs); i++) {
-		bind_u64(st, col++, pairs[i][0]);
-		bind_u64(st, col++, pairs[i][1]);
+		bind_u64(s, st, col++, pairs[i][0]);
+		bind_u64(s, st, col++, pairs[i][1]);
 	}
-	sqlite3_bind_int(st, col, c->midstream);
+	bound(s, sqlite3_bind_int(st, col, c->midstream));
 	return step(s, ST_CONN);
 }
 
@@ -240,32 +276,33 @@ static int store_event(struct ct_sink *sink, const struct ct_event *e)
 	int rc = begin_row(s);
 	if (rc)
 		return rc;
-	bind_u64(st, 1, e->conn_id);
-	bind_u64(st, 2, e->ts_ns);
-	bind_u64(st, 3, e->first_ts_ns);
+	bind_u64(s, st, 1, e->conn_id);
+	bind_u64(s, st, 2, e->ts_ns);
+	bind_u64(s, st, 3, e->first_ts_ns);
 	bind_static(st, 4, ct_proto_name(e->proto));
 	sqlite3_bind_text(st, 5, e->dir == 0 ? "c2s" : "s2c", 3, SQLITE_STATIC);
 	bind_static(st, 6, ct_via_name(e->via));
-	sqlite3_bind_text(st, 7, e->cmd ? e->cmd : "", (int)e->cmd_len, SQLITE_TRANSIENT);
+	bound(s, sqlite3_bind_text(st, 7, e->cmd ? e->cmd : "", (int)e->cmd_len,
+				   SQLITE_TRANSIENT));
 	bind_static(st, 8, ct_class_name(e->cls));
 	if (e->flags & CT_EV_HAS_KEY)
-		sqlite3_bind_text(st, 9, e->key ? (const char *)e->key : "", (int)e->key_len,
-				  SQLITE_TRANSIENT);
+		bound(s, sqlite3_bind_text(st, 9, e->key ? (const char *)e->key : "",
+					   (int)e->key_len, SQLITE_TRANSIENT));
 	bind_static(st, 10, ct_status_name(e->status));
 	if (e->flags & CT_EV_HAS_LATENCY)
-		bind_u64(st, 11, e->latency_ns);
+		bind_u64(s, st, 11, e->latency_ns);
 	if (e->flags & CT_EV_HAS_VALUE) {
 		static const char digits[] = "0123456789abcdef";
 		char hex[16];
 		for (int i = 0; i < 16; i++)
 			hex[i] = digits[(e->value_hash >> (60 - 4 * i)) & 0xf];
-		sqlite3_bind_text(st, 12, hex, 16, SQLITE_TRANSIENT);
+		bound(s, sqlite3_bind_text(st, 12, hex, 16, SQLITE_TRANSIENT));
 	}
 	if (e->db >= 0)
-		sqlite3_bind_int(st, 13, e->db);
-	sqlite3_bind_int64(st, 14, e->flags);
-	bind_text(st, 15, e->detail);
-	bind_u64(st, 16, e->stream_off);
+		bound(s, sqlite3_bind_int(st, 13, e->db));
+	bound(s, sqlite3_bind_int64(st, 14, e->flags));
+	bind_text(s, st, 15, e->detail);
+	bind_u64(s, st, 16, e->stream_off);
 	return step(s, ST_EVENT);
 }
 
@@ -276,17 +313,17 @@ static int store_node(struct ct_sink *sink, const struct ct_node_rec *n)
 	int rc = begin_row(s);
 	if (rc)
 		return rc;
-	bind_text(st, 1, n->name);
-	bind_text(st, 2, n->endpoint);
-	bind_text(st, 3, n->role);
-	bind_text(st, 4, n->source);
+	bind_text(s, st, 1, n->name);
+	bind_text(s, st, 2, n->endpoint);
+	bind_text(s, st, 3, n->role);
+	bind_text(s, st, 4, n->source);
 	rc = step(s, ST_NODE);
 	if (rc || !n->conn_id)
 		return rc;
 	st = s->st[ST_LINK];
-	bind_u64(st, 1, n->conn_id);
-	bind_text(st, 2, n->client_side ? "client" : "server");
-	bind_text(st, 3, n->endpoint);
+	bind_u64(s, st, 1, n->conn_id);
+	bind_text(s, st, 2, n->client_side ? "client" : "server");
+	bind_text(s, st, 3, n->endpoint);
 	return step(s, ST_LINK);
 }
 
@@ -297,10 +334,10 @@ static int store_drops(struct ct_sink *sink, const struct ct_drop_sample *d)
 	int rc = begin_row(s);
 	if (rc)
 		return rc;
-	bind_u64(st, 1, d->ts_ns);
-	bind_u64(st, 2, d->kernel_recv);
-	bind_u64(st, 3, d->kernel_drops);
-	bind_u64(st, 4, d->iface_drops);
+	bind_u64(s, st, 1, d->ts_ns);
+	bind_u64(s, st, 2, d->kernel_recv);
+	bind_u64(s, st, 3, d->kernel_drops);
+	bind_u64(s, st, 4, d->iface_drops);
 	return step(s, ST_DROPS);
 }
 
@@ -320,10 +357,46 @@ static int store_run(struct ct_sink *sink, const struct ct_run_stats *r)
 			       r->evicted,	    r->truncated_files,	 r->read_errors,
 			       r->events,	    r->started_ns,	 r->ended_ns,
 			       r->first_ts_ns,	    r->last_ts_ns,	 r->unanswered,
-			       r->pending_overflow, r->alloc_failures };
+			       r->pending_overflow, r->alloc_failures, r->truncated_fields };
 	for (size_t i = 0; i < CT_ARRAY_LEN(v); i++)
-		bind_u64(st, (int)i + 1, v[i]);
+		bind_u64(s, st, (int)i + 1, v[i]);
 	return step(s, ST_RUN);
+}
+
+/* Binds a time, NULL when it is 0 (unknown). */
+static void bind_ts(struct store *s, sqlite3_stmt *st, int i, uint64_t v)
+{
+	if (v)
+		bind_u64(s, st, i, v);
+}
+
+static void bind_textn(struct store *s, sqlite3_stmt *st, int i, const char *v, uint32_t n)
+{
+	if (v)
+		bound(s, sqlite3_bind_text(st, i, v, (int)n, SQLITE_TRANSIENT));
+}
+
+static int store_api(struct ct_sink *sink, const struct ct_api_call *a)
+{
+	struct store *s = (struct store *)sink;
+	sqlite3_stmt *st = s->st[ST_API];
+	int rc = begin_row(s);
+	if (rc)
+		return rc;
+	bind_textn(s, st, 1, a->request_id, a->request_id_len);
+	bind_text(s, st, 2, a->method);
+	bind_textn(s, st, 3, a->path, a->path_len);
+	if (a->status)
+		bound(s, sqlite3_bind_int(st, 4, a->status));
+	bind_ts(s, st, 5, a->ts_start_ns);
+	bind_ts(s, st, 6, a->ts_end_ns);
+	bind_u64(s, st, 7, a->conn_id);
+	bind_textn(s, st, 8, a->traceparent, a->traceparent_len);
+	bind_ts(s, st, 9, a->ts_req_end_ns);
+	bind_ts(s, st, 10, a->ts_resp_start_ns);
+	bind_u64(s, st, 11, a->req_body_bytes);
+	bind_u64(s, st, 12, a->resp_body_bytes);
+	return step(s, ST_API);
 }
 
 static int store_commit(struct ct_sink *sink)
@@ -341,6 +414,11 @@ static void store_close(struct ct_sink *sink)
 		commit(s);
 		for (int i = 0; i < ST_COUNT; i++)
 			sqlite3_finalize(s->st[i]);
+		/* Copy the WAL into the database file here: sqlite3_close() skips its own
+		 * checkpoint when it cannot stat the file by its path ("renamed while open"),
+		 * which is the case once a capture has given up root (privdrop.h) in a directory
+		 * only root may search. PASSIVE never waits for readers. */
+		(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		sqlite3_close(s->db);
 	}
 	ct_free(s);
@@ -355,7 +433,84 @@ static const struct ct_sink_ops store_ops = {
 	.run_stats = store_run,
 	.commit = store_commit,
 	.close = store_close,
+	.api_call = store_api,
 };
+
+/* SQLite allocates through our shim too (common.h), so that a test can fail its Nth
+ * allocation like any other and prove the store's failure paths clean. SQLite wants the size
+ * of a block back (xSize): it is kept in an 8-byte header, which also keeps the 8-byte
+ * alignment SQLite needs. Installed once, before SQLite initialises. */
+#define SQ_HDR 8
+
+static void *sq_malloc(int n)
+{
+	if (n <= 0)
+		return NULL;
+	uint8_t *p = ct_malloc((size_t)n + SQ_HDR);
+	if (!p)
+		return NULL;
+	memcpy(p, &(uint64_t){ (uint64_t)n }, sizeof(uint64_t));
+	return p + SQ_HDR;
+}
+
+static void sq_free(void *q)
+{
+	if (q)
+		ct_free((uint8_t *)q - SQ_HDR);
+}
+
+static void *sq_realloc(void *q, int n)
+{
+	if (!q)
+		return sq_malloc(n);
+	if (n <= 0)
+		return NULL;
+	uint8_t *p = ct_realloc((uint8_t *)q - SQ_HDR, (size_t)n + SQ_HDR);
+	if (!p)
+		return NULL;
+	memcpy(p, &(uint64_t){ (uint64_t)n }, sizeof(uint64_t));
+	return p + SQ_HDR;
+}
+
+static int sq_size(void *q)
+{
+	uint64_t n = 0;
+	if (q)
+		memcpy(&n, (uint8_t *)q - SQ_HDR, sizeof n);
+	return (int)n;
+}
+
+static int sq_roundup(int n)
+{
+	return (n + 7) & ~7;
+}
+
+static int sq_init(void *unused)
+{
+	CT_UNUSED(unused);
+	return SQLITE_OK;
+}
+
+static void sq_shutdown(void *unused)
+{
+	CT_UNUSED(unused);
+}
+
+static void sqlite_use_shim(void)
+{
+	static const sqlite3_mem_methods m = { sq_malloc, sq_free, sq_realloc, sq_size,
+					       sq_roundup, sq_init, sq_shutdown, NULL };
+	static int done;
+	if (done)
+		return;
+	done = 1;
+	/* SQLITE_MISUSE when SQLite was already initialised (a reader ran first): it then keeps
+	 * its own allocator, which is correct, only not failable by tests. */
+	(void)sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
+	/* No allocation statistics: they take a global mutex on every SQLite malloc and free,
+	 * which was 10 % of a decode-and-store run. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
 
 /* Is the existing file a cachetap database? Only then may it be replaced. */
 static int is_cachetap_db(const char *path)
@@ -397,6 +552,7 @@ int ct_store_open(struct ct_sink **out, const char *path, char *err, size_t errl
 	int rc;
 
 	*out = NULL;
+	sqlite_use_shim();
 	if (stat(path, &sb) == 0) {
 		if (!S_ISREG(sb.st_mode)) {
 			snprintf(err, errlen, "%s: not a regular file", path);

@@ -78,11 +78,45 @@ struct ct_node_hint {
 	const char *role;    /* "replica", ... */
 };
 
+/* API call flags. */
+enum {
+	CT_API_PATH_CUT = 1u << 0,        /* path longer than CT_HTTP_PATH_MAX_BYTES: its prefix */
+	CT_API_REQUEST_ID_CUT = 1u << 1,  /* X-Request-Id longer than CT_HTTP_REQID_MAX_BYTES */
+	CT_API_TRACEPARENT_CUT = 1u << 2, /* traceparent longer than CT_HTTP_TRACEPARENT_MAX_BYTES */
+	CT_API_REQ_CUT = 1u << 3,         /* the request's end was not seen (gap, parse error, end) */
+	CT_API_RESP_CUT = 1u << 4,        /* the response's end was not seen: status kept, no end */
+	CT_API_RESYNCED = 1u << 5,        /* first request after a gap, a parse error or mid-stream */
+};
+
+/* One HTTP API call seen on the wire (SPEC section 5, api_calls): a request and its final
+ * response. Strings are NUL-terminated copies (lengths exclude the NUL), valid only during
+ * the call that delivers it; a time of 0 means unknown or absent. */
+struct ct_api_call {
+	uint64_t conn_id;          /* connections.id */
+	uint64_t ts_start_ns;      /* the request's first byte */
+	uint64_t ts_req_end_ns;    /* its last byte (0: not seen, CT_API_REQ_CUT) */
+	uint64_t ts_resp_start_ns; /* the final response's first byte (0: no response) */
+	uint64_t ts_end_ns;        /* its last byte (0: no response, or CT_API_RESP_CUT) */
+	uint64_t req_body_bytes;   /* body bytes, after chunked decoding */
+	uint64_t resp_body_bytes;
+	uint64_t stream_off;       /* stream offset of the request's first byte */
+	uint32_t flags;            /* CT_API_* */
+	uint16_t status;           /* final status code; 0 = no response */
+	const char *method;        /* "GET", "PUT", ... */
+	const char *path;          /* the request target as sent: path and query */
+	uint32_t path_len;
+	const char *request_id;    /* X-Request-Id, or NULL */
+	uint32_t request_id_len;
+	const char *traceparent;   /* W3C traceparent, or NULL */
+	uint32_t traceparent_len;
+};
+
 /* Where a protocol module sends its events. */
 struct ct_emit {
 	void (*event)(void *ctx, const struct ct_event *ev);
 	void *ctx;
 	void (*node)(void *ctx, const struct ct_node_hint *h); /* may be NULL */
+	void (*api)(void *ctx, const struct ct_api_call *a);   /* HTTP calls; may be NULL */
 };
 
 const char *ct_class_name(unsigned cls);   /* "read", "write", ... */

@@ -100,8 +100,80 @@
 #define CT_CHANNEL_MAX_GLOBS 32u            /* --channel globs (application invalidation bus) */
 #define CT_CHANNEL_GLOB_MAX_BYTES 256u      /* one --channel glob; matching is O(glob x channel) */
 
+/* ---- HTTP/1.x (src/http_pair.c; the header section is capped by libhttp-parser at 80 KiB) ---- */
+#define CT_HTTP_PENDING_MAX 64u            /* requests awaiting a response, per connection */
+#define CT_HTTP_PATH_MAX_BYTES 1024u       /* request target kept (path and query); longer = cut */
+#define CT_HTTP_REQID_MAX_BYTES 128u       /* X-Request-Id value kept; longer = cut */
+#define CT_HTTP_TRACEPARENT_MAX_BYTES 128u /* traceparent value kept (W3C version 00: 55) */
+#define CT_HTTP_HEADER_NAME_MAX_BYTES 32u  /* header name bytes compared; longer = none we use */
+#define CT_HTTP_DETAIL_MAX_BYTES 256u      /* path bytes in the timeline event's detail */
+#define CT_HTTP_RESYNC_PREFIX_BYTES 32u    /* start-line prefix held while resyncing */
+#define CT_HTTP_GAP_FILL_MAX_BYTES (64u << 20) /* a gap inside a body stepped over; larger = resync */
+
 /* ---- payload detection (src/detect.c, src/pipeline.c) ---- */
 #define CT_DETECT_LINE_MAX_BYTES 4096u /* bytes of a first line or bulk examined for evidence */
 #define CT_DETECT_MAX_CHUNKS 8u        /* chunks per connection examined before giving up */
+
+/* ---- scenario files (src/scenario.c) ---- */
+#define CT_SCENARIO_FILE_MAX_BYTES (4u << 20)  /* a scenario file */
+#define CT_SCENARIO_LINE_MAX_BYTES 16384u      /* one line, newline excluded */
+#define CT_SCENARIO_MAX_STEPS 10000u           /* steps (lines other than declarations) */
+#define CT_SCENARIO_MAX_DEPTH 8u               /* repeat blocks open at once */
+#define CT_SCENARIO_MAX_VARS 64u               /* distinct variable names */
+#define CT_SCENARIO_NAME_MAX_BYTES 64u         /* a variable or node name */
+#define CT_SCENARIO_MAX_NODES 64u              /* node declarations (a wait's node set is a bitmap) */
+#define CT_SCENARIO_MAX_HEADERS 32u            /* header declarations */
+#define CT_SCENARIO_REPEAT_MAX 1000000u        /* iterations of one repeat */
+#define CT_SCENARIO_VALUE_MAX_BYTES (1u << 20) /* an argument after variable expansion */
+#define CT_SCENARIO_DURATION_MAX_NS (3600ull * 1000000000ull) /* a sleep or wait: 1 hour */
+
+/* ---- scenario runner (src/drive.c) ---- */
+#define CT_DRIVE_BODY_MAX_BYTES (8u << 20)     /* response body kept for expect json; more = cut */
+#define CT_DRIVE_HTTP_TIMEOUT_MS 30000L        /* one HTTP call, connect to last byte */
+#define CT_DRIVE_IO_TIMEOUT_MS 5000            /* connect, send or receive of a cache check */
+#define CT_DRIVE_MC_LINE_MAX_BYTES 2048u       /* a memcached reply line (VALUE/VA/EN/errors) */
+#define CT_DRIVE_VALUE_MAX_BYTES (8u << 20)    /* a memcached value read by a check */
+#define CT_DRIVE_SHOW_BYTES 200u               /* value bytes shown in a message; longer = cut */
+#define CT_DRIVE_ROWS_MAX 1000000u             /* driver rows (calls, checks, assertions, waits)
+						  held until the end of the run; more are counted */
+#define CT_DRIVE_CONNS_MAX 65536u              /* live connections whose endpoints are known */
+#define CT_DRIVE_ARRIVALS_MAX 65536u           /* invalidations held for waits; oldest dropped */
+#define CT_DRIVE_KEY_MAX_BYTES 1024u           /* key bytes held per arrival; longer never match */
+#define CT_DRIVE_WAIT_GRACE_NS 500000000ull    /* a wait also waits this long past its deadline
+						  for packets the capture has not read yet */
+#define CT_DRIVE_DRAIN_MAX_NS 3000000000ull    /* at the end, wait at most this long for the
+						  capture to read what is buffered */
+#define CT_DRIVE_RESYNC_POLL_NS 50000000L     /* a replica's link is checked every 50 ms ... */
+#define CT_DRIVE_RESYNC_TRIES 100              /* ... at most this often (5 s) after CLIENT KILL */
+#define CT_DRIVE_SPAWN_MAX 64u                 /* spawned calls in flight (a thread and a libcurl
+						  handle each); one more first awaits the oldest */
+
+/* ---- propagation analysis (src/analyze.c) ---- */
+#define CT_ANALYZE_KEY_ROWS_MAX 10000000u     /* timeline rows of one key held at once; past it
+						 the key's later rows are left out (warning) */
+#define CT_ANALYZE_RESULT_ROWS_MAX 10000000u  /* origins, propagation rows, stale reads or stale
+						 sets held; past it left out (warning) */
+#define CT_ANALYZE_WARNINGS_MAX 1000u         /* warning rows written; the rest are counted */
+#define CT_ANALYZE_KEY_SHOWN_MAX_BYTES 200u   /* key bytes quoted in a warning */
+#define CT_ANALYZE_KEY_BYTES_MAX 4096u        /* a key made by --key-map; longer = no origin */
+#define CT_ANALYZE_KEYMAP_VARS_MAX 16u        /* {name}s in one --key-map path */
+#define CT_ANALYZE_KEYMAP_MATCH_STEPS 100000u /* work matching one path to one --key-map
+						 (backtracking over wire bytes); past it no match */
+
+/* ---- reports (src/report*.c) ---- */
+#define CT_REPORT_KEY_MAPS_MAX 64u          /* --key-map options */
+#define CT_REPORT_DEADLINE_MAX_NS (3600ull * 1000000000ull) /* --deadline at most 1 hour */
+#define CT_REPORT_BUSY_TIMEOUT_MS 10000     /* wait for a live capture's batch to commit */
+#define CT_REPORT_RECIPIENTS_MAX 100000u    /* recipients listed; past it counted in a warning */
+#define CT_REPORT_WARNINGS_MAX 1000u        /* analysis warnings listed; past it counted */
+#define CT_REPORT_CDF_POINTS 256u           /* sampled points per latency CDF and stale curve */
+#define CT_REPORT_CDF_SERIES_MAX 20u        /* recipients drawn in the HTML latency CDF chart */
+#define CT_REPORT_TEXT_LIST_MAX 10u         /* rows per list in the text report ("... N more") */
+#define CT_REPORT_HTML_ROWS_MAX 1000u       /* rows per table in the HTML report */
+#define CT_REPORT_SWIM_KEYS 6u              /* keys drawn as swim-lane timelines */
+#define CT_REPORT_SWIM_SCAN_ROWS 1000u      /* worst origins examined to find those keys */
+#define CT_REPORT_SWIM_LANES_MAX 32u        /* recipient lanes per swim-lane timeline */
+#define CT_REPORT_SWIM_READS_MAX 500u       /* reads drawn per swim-lane timeline */
+#define CT_REPORT_KEY_SHOWN_MAX_BYTES 200u  /* key bytes shown in text and HTML (JSON, CSV: all) */
 
 #endif

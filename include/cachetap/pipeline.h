@@ -5,6 +5,7 @@
 #define CACHETAP_PIPELINE_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -15,7 +16,8 @@
 enum {
 	CT_DECODE_REDIS = 1u << 0,
 	CT_DECODE_MEMCACHED = 1u << 1,
-	CT_DECODE_ALL = CT_DECODE_REDIS | CT_DECODE_MEMCACHED,
+	CT_DECODE_HTTP = 1u << 2,
+	CT_DECODE_ALL = CT_DECODE_REDIS | CT_DECODE_MEMCACHED | CT_DECODE_HTTP,
 };
 
 struct ct_pipeline_opts {
@@ -38,7 +40,7 @@ struct ct_pipeline *ct_pipeline_new(const struct ct_pipeline_opts *o, struct ct_
 /* Runs until the source ends, *stop becomes nonzero, or the duration passes. Returns 0, or a
  * negative error (source failure). Writes connection rows and drop samples to the sink as it
  * goes, and the run totals at the end. */
-int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, volatile sig_atomic_t *stop);
+int ct_pipeline_run(struct ct_pipeline *p, struct ct_source *src, atomic_int *stop);
 
 /* The one-line summary: packets, bytes, connections, events, gaps, drops, errors. */
 void ct_pipeline_summary(const struct ct_pipeline *p, FILE *out);

@@ -25,6 +25,7 @@ struct ct_proto_stats {
 	uint64_t unanswered;        /* requests whose reply never came */
 	uint64_t pending_overflow;  /* requests not held for pairing because a cap was hit */
 	uint64_t alloc_fail;        /* connections left undecoded because memory ran out */
+	uint64_t truncated;         /* fields cut to their limit (HTTP path, request id, ...) */
 };
 
 /* Options that apply to every connection of a run. */
@@ -43,7 +44,7 @@ struct ct_proto_open {
 };
 
 struct ct_proto_ops {
-	const char *name; /* "redis", "memcached" */
+	const char *name; /* "redis", "memcached", "http" */
 	uint8_t proto;    /* enum ct_proto */
 	/* Allocates one connection's state; NULL when out of memory. */
 	void *(*open)(const struct ct_proto_open *o);
@@ -60,5 +61,6 @@ struct ct_proto_ops {
 
 extern const struct ct_proto_ops ct_proto_memcached;
 extern const struct ct_proto_ops ct_proto_redis;
+extern const struct ct_proto_ops ct_proto_http;
 
 #endif

@@ -61,6 +61,7 @@ struct ct_run_stats {
 	uint64_t unanswered;       /* requests whose reply never came */
 	uint64_t pending_overflow; /* requests not paired because a pairing cap was hit */
 	uint64_t alloc_failures;   /* connections or decoders lost to failed allocations */
+	uint64_t truncated_fields; /* decoded fields cut to their limit (HTTP path, request id) */
 	uint64_t started_ns, ended_ns;     /* wall clock */
 	uint64_t first_ts_ns, last_ts_ns;  /* capture clock */
 };
@@ -79,6 +80,8 @@ struct ct_sink_ops {
 	int (*run_stats)(struct ct_sink *s, const struct ct_run_stats *r);
 	int (*commit)(struct ct_sink *s);  /* make everything so far durable */
 	void (*close)(struct ct_sink *s);  /* commits, then frees; NULL-safe via ct_sink_close */
+	/* An HTTP API call seen on the wire (api_calls, source 'wire'); may be NULL. */
+	int (*api_call)(struct ct_sink *s, const struct ct_api_call *a);
 };
 
 struct ct_sink {

@@ -120,8 +120,18 @@ static void r_close(struct ct_sink *s)
 	((struct rec_sink *)s)->closed = 1;
 }
 
-static const struct ct_sink_ops rec_ops = { r_meta, r_conn, r_event, r_node,
-					    r_drops, r_run, r_commit, r_close };
+static int r_api(struct ct_sink *s, const struct ct_api_call *a)
+{
+	struct rec_sink *r = (struct rec_sink *)s;
+	r->applied++;
+	logf_(r, "A %" PRIu64 " %s path=%u:%016" PRIx64 " %s %s %u %" PRIu64 "\n", a->conn_id,
+	      s_(a->method), a->path_len, fnv(a->path, a->path_len), s_(a->request_id),
+	      s_(a->traceparent), a->status, a->ts_end_ns);
+	return 0;
+}
+
+static const struct ct_sink_ops rec_ops = { r_meta, r_conn, r_event, r_node,   r_drops,
+					    r_run,  r_commit, r_close, r_api };
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next(void)
@@ -133,6 +143,7 @@ static uint64_t next(void)
 }
 
 static uint8_t big[3 * CT_ASYNC_ARENA_BYTES];
+static char path[CT_ASYNC_ARENA_BYTES + 100]; /* an API call's path, now and then too big */
 
 /* Applies the same sequence of N records (seeded) to sink `s`; returns records made. */
 static uint64_t play(struct ct_sink *s, uint64_t seed, int n, struct rec_sink *inner,
@@ -170,6 +181,20 @@ static uint64_t play(struct ct_sink *s, uint64_t seed, int n, struct rec_sink *i
 		case 3: {
 			struct ct_drop_sample d = { .ts_ns = r, .kernel_drops = (uint64_t)i };
 			s->ops->drops(s, &d);
+			break;
+		}
+		case 5: {
+			/* An HTTP API call (api_call op), its path sometimes bigger than an arena. */
+			size_t pl = (r >> 16) % 32 == 0 ? sizeof path - 1 : (size_t)((r >> 16) % 2000);
+			memset(path, 'a' + (int)(r % 26), pl);
+			path[pl] = '\0';
+			struct ct_api_call ac = { .conn_id = r % 100, .method = (r & 2) ? "PUT" : "GET",
+						  .path = path, .path_len = (uint32_t)pl,
+						  .request_id = (r & 4) ? "req-1" : NULL,
+						  .traceparent = (r & 8) ? "00-ab-cd-01" : NULL,
+						  .status = (uint16_t)(r & 16 ? 200 : 0),
+						  .ts_end_ns = r >> 5 };
+			s->ops->api_call(s, &ac);
 			break;
 		}
 		case 4:
