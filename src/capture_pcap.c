@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,7 +35,7 @@ struct pfile {
 
 struct psrc {
 	struct ct_source base;
-	volatile sig_atomic_t stop; /* set by brk(), possibly from a signal handler */
+	atomic_int stop; /* set by brk(), from another thread or a signal handler (lock-free) */
 
 	/* Offline: files and a binary min-heap of the indices of files that have a head packet,
 	 * ordered by (ts_ns, file index) so equal times keep operand order. */
@@ -186,8 +187,10 @@ static int file_advance(struct psrc *s, uint32_t fi)
 		f->ts_ns = ts_to_ns(&f->hdr->ts, 1);
 		return 1;
 	}
-	if (r == PCAP_ERROR) {
-		/* libpcap has no code for "ended inside a record"; its message says "truncated"
+	if (r == PCAP_ERROR && !s->stop) {
+		/* (A stop signal interrupts a read from a pipe: that read failing is the stop, not
+		 * an error of the input.)
+		 * libpcap has no code for "ended inside a record"; its message says "truncated"
 		 * for both pcap ("truncated dump file") and pcapng ("truncated pcapng dump
 		 * file"). Both kinds end the file but not the run (SPEC section 8). */
 		const char *msg = pcap_geterr(f->p);

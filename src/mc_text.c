@@ -602,7 +602,10 @@ static void meta_flag(struct ct_mc *d, const uint8_t *tp, uint32_t tl, int zc)
 	struct ct_mc_msg *m = &d->m;
 	int b = ct_mc_meta_bit(tp[0]);
 	uint32_t n = tl - 1;
-	if (b < 0 || (!zc && tl > CT_MC_TOKEN_MAX_BYTES) || d->t.meta_used + n > CT_MC_META_BUF_BYTES) {
+	/* The token cap holds whether or not the token was cut by a chunk boundary: the result
+	 * must not depend on how the stream was cut. */
+	CT_UNUSED(zc);
+	if (b < 0 || tl > CT_MC_TOKEN_MAX_BYTES || d->t.meta_used + n > CT_MC_META_BUF_BYTES) {
 		m->flags |= CT_MC_MF_BAD_ARGS;
 		return;
 	}
@@ -781,17 +784,20 @@ static int meta_u64(struct ct_mc_msg *m, int c, uint64_t *v)
 	return 1;
 }
 
-/* Decodes a base64 key into keybuf. Decoding in place is safe: each group of 4 input bytes is
- * read whole before its (at most 3) output bytes are written, behind the read position. */
+/* Decodes a base64 key into keybuf. It is decoded into a scratch copy first: the key may
+ * already be in keybuf (cut by a chunk boundary), and a key that turns out not to decode must
+ * be left as it was sent, however the stream was cut. */
 static void meta_key_b64(struct ct_mc *d)
 {
 	struct ct_mc_msg *m = &d->m;
-	int n = b64_decode(m->key.p, m->key.len, d->keybuf, sizeof d->keybuf);
+	uint8_t out[sizeof d->keybuf];
+	int n = b64_decode(m->key.p, m->key.len, out, sizeof out);
 	if (n < 0) {
 		m->flags |= CT_MC_MF_BAD_KEY;
 		d->c.bad_keys++;
 		return;
 	}
+	memcpy(d->keybuf, out, (size_t)n);
 	m->key.p = d->keybuf;
 	m->key.len = (uint32_t)n;
 	m->flags |= CT_MC_MF_KEY_BASE64;
@@ -1146,6 +1152,7 @@ int ct_mc_init(struct ct_mc *d, enum ct_mc_side side, const struct ct_mc_opts *o
 	if (o->values > CT_MC_VALUES_HASH || o->framing > CT_MC_FRAMING_BINARY)
 		return CT_EINVAL;
 	memset(d, 0, offsetof(struct ct_mc, tokbuf)); /* the buffers need no clearing */
+	d->xxh.at = 0xff; /* the hash state was never placed (hash.h): nothing to move */
 	d->side = (uint8_t)side;
 	d->values = o->values;
 	d->framing = o->framing;

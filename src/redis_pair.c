@@ -241,6 +241,9 @@ static struct rkey *key_at(struct rconn *c, uint64_t idx)
 
 static const uint8_t *key_bytes(struct rconn *c, const struct rkey *k)
 {
+	/* Only empty keys were added while the arena was never allocated (NULL + 0 is UB). */
+	if (!c->arena)
+		return (const uint8_t *)"";
 	return c->arena + (k->off - c->arena_base);
 }
 
@@ -259,7 +262,8 @@ static void keys_release(struct rconn *c, uint64_t low)
 	memmove(c->keys, c->keys + drop, (size_t)(c->keys_end - low) * sizeof *c->keys);
 	c->keys_base = low;
 	uint64_t adrop = new_arena_base - c->arena_base;
-	memmove(c->arena, c->arena + adrop, (size_t)(c->arena_end - new_arena_base));
+	if (c->arena) /* NULL while every key was empty */
+		memmove(c->arena, c->arena + adrop, (size_t)(c->arena_end - new_arena_base));
 	c->arena_base = new_arena_base;
 }
 
@@ -340,6 +344,19 @@ static int bus_channel(const struct rconn *c, const uint8_t *p, uint32_t n, int 
  * without a string "key"), or NULL with *why NULL when the key arena is full. jansson parses at
  * most CT_RESP_ELEM_CAP_BYTES bytes, through ct_malloc (redis_open), and nothing is kept of
  * its tree: the key is copied into the arena like any other. */
+/* jansson allocates through this: its error codes do not reliably tell an allocation that
+ * failed from bad JSON, and a payload whose parse ran out of memory must not be taken for the
+ * key itself. Single-threaded, like the allocation shim. */
+static int json_nomem;
+
+static void *json_alloc(size_t n)
+{
+	void *p = ct_malloc(n);
+	if (!p)
+		json_nomem = 1;
+	return p;
+}
+
 static struct rkey *bus_key_add(struct rconn *c, const uint8_t *p, uint32_t n, int truncated,
 				const char **why)
 {
@@ -349,7 +366,14 @@ static struct rkey *bus_key_add(struct rconn *c, const uint8_t *p, uint32_t n, i
 		return NULL;
 	}
 	json_error_t jerr;
+	json_nomem = 0;
 	json_t *j = n ? json_loadb((const char *)p, n, JSON_ALLOW_NUL, &jerr) : NULL;
+	if (json_nomem) {
+		json_decref(j);
+		c->st->alloc_fail++;
+		*why = "out of memory parsing the payload";
+		return NULL;
+	}
 	if (!json_is_object(j)) { /* not JSON, or JSON but no object: the payload is the key */
 		json_decref(j);
 		return key_add(c, p, n, 0);
@@ -1429,7 +1453,7 @@ static void *redis_open(const struct ct_proto_open *o)
 	c->st = o->stats;
 	c->db[CT_C2S] = c->db[CT_S2C] = 0;
 	if (o->cfg->nchannels) /* bus payloads are parsed with jansson: allocate through ours */
-		json_set_alloc_funcs(ct_malloc, ct_free);
+		json_set_alloc_funcs(json_alloc, ct_free);
 	struct ct_resp_opts ro = {
 		.values = o->cfg->values == CT_VALUES_NONE ? CT_RESP_VALUES_NONE : CT_RESP_VALUES_HASH,
 		.midstream = (uint8_t)o->midstream,

@@ -39,8 +39,12 @@ void ct_free(void *p);
 char *ct_strdup(const char *s) CT_WUR; /* for our own strings (argv, config), never wire bytes */
 
 /* Test hooks: make allocation number n (1-based, counted from this call) fail; 0 disables.
- * ct_alloc_count() returns how many allocations were attempted since the last reset. */
+ * ct_alloc_count() returns how many allocations were attempted since the last reset. Nothing
+ * is counted before the first ct_alloc_fail_at() call. */
 void ct_alloc_fail_at(uint64_t n);
 uint64_t ct_alloc_count(void);
+/* Blocks allocated through the shim and not yet freed: a test compares it before and after a
+ * run to find leaks in any build. */
+int64_t ct_alloc_live(void);
 
 #endif

@@ -118,6 +118,7 @@ static void log_msg(struct run *r, const struct ct_mc_msg *m)
 				continue;
 			char c = (char)(b < 26 ? 'A' + b : 'a' + (b - 26));
 			struct ct_mc_tok t;
+			memset(&t, 0, sizeof t);
 			if (!ct_mc_meta_get(m, c, &t))
 				ct_fx_put(s, "?", 1);
 			ct_fx_printf(s, "%s%c", sep, c);
