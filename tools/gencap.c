@@ -36,109 +36,12 @@
 #include "cachetap/buf.h"
 #include "cachetap/common.h"
 #include "cachetap/limits.h"
+#include "bytes.h"
 
 #define MODEL_STREAM_MAX_BYTES (1u << 20) /* model bytes per direction, gencap only */
 #define FRAME_MAX_BYTES 65600u            /* one built frame */
 #define BASE_TIME_S 1700000000ull         /* 2023-11-14T22:13:20Z, start of every capture */
 #define GAP_WAIT_PAST_NS (CT_REASM_GAP_WAIT_NS + 300000000ull) /* a pause that makes holes gaps */
-
-/* ------------------------------------------------------------------------------------------ */
-/* Small growable byte buffer; gencap is a test tool, so running out of memory just exits. */
-
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("gencap: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
-}
-
-/* Our growable buffer (buf.h); running out of memory ends the tool with a message. Frames
- * and streams are bytes: */
-static const uint8_t *bytes(const struct ct_buf *b)
-{
-	return (const uint8_t *)b->p;
-}
-
-static void buf_put(struct ct_buf *b, const void *p, size_t n)
-{
-	if (ct_buf_add(b, p, n))
-		die("out of memory");
-}
-
-static void buf_str(struct ct_buf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
-}
-
-static void buf_u8(struct ct_buf *b, unsigned v)
-{
-	uint8_t x = (uint8_t)v;
-	buf_put(b, &x, 1);
-}
-
-static void buf_be16(struct ct_buf *b, unsigned v)
-{
-	uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-	buf_put(b, x, 2);
-}
-
-static void buf_be32(struct ct_buf *b, uint32_t v)
-{
-	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-	buf_put(b, x, 4);
-}
-
-static void buf_le16(struct ct_buf *b, unsigned v)
-{
-	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
-	buf_put(b, x, 2);
-}
-
-static void buf_le32(struct ct_buf *b, uint32_t v)
-{
-	uint8_t x[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-	buf_put(b, x, 4);
-}
-
-static void buf_printf(struct ct_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(struct ct_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = ct_buf_vprintf(b, fmt, ap);
-	va_end(ap);
-	if (rc)
-		die("out of memory");
-}
-
-static void buf_free(struct ct_buf *b)
-{
-	ct_buf_free(b);
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Deterministic PRNG (xorshift64*), seeded per scenario so scenarios do not disturb each other. */
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545F4914F6CDD1Dull;
-}
-
-static uint32_t rng_below(uint64_t *s, uint32_t n)
-{
-	return (uint32_t)(rng_next(s) % n);
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* The model: endpoints, connections, per-direction streams. */
@@ -231,7 +134,7 @@ static struct ep ep6(const char *s, uint16_t port)
 	memset(&e, 0, sizeof e);
 	e.v6 = 1;
 	if (inet_pton(AF_INET6, s, e.a) != 1)
-		die("bad IPv6 literal %s", s);
+		tool_die("bad IPv6 literal %s", s);
 	e.port = port;
 	return e;
 }
@@ -241,7 +144,7 @@ static struct conn *conn_new(struct gen *g, int tcp, struct ep cli, struct ep sr
 {
 	struct conn *c = ct_calloc(1, sizeof *c);
 	if (!c)
-		die("out of memory");
+		tool_die("out of memory");
 	c->tcp = tcp;
 	c->cli = cli;
 	c->srv = srv;
@@ -261,8 +164,8 @@ static struct conn *conn_new(struct gen *g, int tcp, struct ep cli, struct ep sr
 static void conn_free(struct conn *c)
 {
 	for (int i = 0; i < 2; i++) {
-		buf_free(&c->d[i].truth);
-		buf_free(&c->d[i].dgram_lines);
+		ct_buf_free(&c->d[i].truth);
+		ct_buf_free(&c->d[i].dgram_lines);
 		ct_free(c->d[i].got);
 		ct_free(c->d[i].st);
 	}
@@ -275,8 +178,8 @@ static uint64_t say(struct conn *c, int dir, const void *p, size_t n)
 	struct dirm *d = &c->d[dir];
 	uint64_t off = d->truth.len;
 	if (off + n > MODEL_STREAM_MAX_BYTES)
-		die("model stream over %u bytes", MODEL_STREAM_MAX_BYTES);
-	buf_put(&d->truth, p, n);
+		tool_die("model stream over %u bytes", MODEL_STREAM_MAX_BYTES);
+	put(&d->truth, p, n);
 	return off;
 }
 
@@ -297,14 +200,14 @@ struct arg {
 static uint64_t say_cmd(struct conn *c, int dir, int argc, const struct arg *argv)
 {
 	struct ct_buf b = { 0 };
-	buf_printf(&b, "*%d\r\n", argc);
+	put_printf(&b, "*%d\r\n", argc);
 	for (int i = 0; i < argc; i++) {
-		buf_printf(&b, "$%zu\r\n", argv[i].n);
-		buf_put(&b, argv[i].p, argv[i].n);
-		buf_str(&b, "\r\n");
+		put_printf(&b, "$%zu\r\n", argv[i].n);
+		put(&b, argv[i].p, argv[i].n);
+		put_str(&b, "\r\n");
 	}
 	uint64_t off = say(c, dir, b.p, b.len);
-	buf_free(&b);
+	ct_buf_free(&b);
 	return off;
 }
 #define CMD(c, dir, ...)                                                                  \
@@ -315,11 +218,11 @@ static uint64_t say_cmd(struct conn *c, int dir, int argc, const struct arg *arg
 static uint64_t say_bulk(struct conn *c, int dir, const char *p, size_t n)
 {
 	struct ct_buf b = { 0 };
-	buf_printf(&b, "$%zu\r\n", n);
-	buf_put(&b, p, n);
-	buf_str(&b, "\r\n");
+	put_printf(&b, "$%zu\r\n", n);
+	put(&b, p, n);
+	put_str(&b, "\r\n");
 	uint64_t off = say(c, dir, b.p, b.len);
-	buf_free(&b);
+	ct_buf_free(&b);
 	return off;
 }
 
@@ -335,10 +238,10 @@ static void model_segment(struct conn *c, int dir, uint64_t off, const uint8_t *
 		d->got = ct_calloc(MODEL_STREAM_MAX_BYTES, 1);
 		d->st = ct_calloc(MODEL_STREAM_MAX_BYTES, 1);
 		if (!d->got || !d->st)
-			die("out of memory");
+			tool_die("out of memory");
 	}
 	if (off + wirelen > MODEL_STREAM_MAX_BYTES)
-		die("model segment beyond %u bytes", MODEL_STREAM_MAX_BYTES);
+		tool_die("model segment beyond %u bytes", MODEL_STREAM_MAX_BYTES);
 	if (!c->handshake && !d->started) {
 		d->started = 1;
 		d->origin = off;
@@ -412,49 +315,49 @@ static void link_wrap(struct gen *g, struct ct_buf *out, const uint8_t *ip, size
 	const uint8_t *dmac = from_cli ? mac_srv : mac_cli;
 	switch (g->linktype) {
 	case LT_ETHERNET:
-		buf_put(out, dmac, 6);
-		buf_put(out, smac, 6);
+		put(out, dmac, 6);
+		put(out, smac, 6);
 		if (g->enc == ENC_VLAN) {
-			buf_be16(out, 0x8100);
-			buf_be16(out, (3u << 13) | 100); /* PCP 3, VID 100 */
+			put_be16(out, 0x8100);
+			put_be16(out, (3u << 13) | 100); /* PCP 3, VID 100 */
 		} else if (g->enc == ENC_QINQ) {
-			buf_be16(out, 0x88a8);
-			buf_be16(out, 10); /* service VID 10 */
-			buf_be16(out, 0x8100);
-			buf_be16(out, 200); /* customer VID 200 */
+			put_be16(out, 0x88a8);
+			put_be16(out, 10); /* service VID 10 */
+			put_be16(out, 0x8100);
+			put_be16(out, 200); /* customer VID 200 */
 		}
-		buf_be16(out, ethertype);
+		put_be16(out, ethertype);
 		break;
 	case LT_LINUX_SLL:
-		buf_be16(out, from_cli ? 4 : 0); /* captured on the client host: 4 = outgoing */
-		buf_be16(out, 1);                /* ARPHRD_ETHER */
-		buf_be16(out, 6);
-		buf_put(out, smac, 6);
-		buf_be16(out, 0);
-		buf_be16(out, ethertype);
+		put_be16(out, from_cli ? 4 : 0); /* captured on the client host: 4 = outgoing */
+		put_be16(out, 1);                /* ARPHRD_ETHER */
+		put_be16(out, 6);
+		put(out, smac, 6);
+		put_be16(out, 0);
+		put_be16(out, ethertype);
 		break;
 	case LT_LINUX_SLL2:
-		buf_be16(out, ethertype);
-		buf_be16(out, 0);
-		buf_be32(out, 3); /* ifindex */
-		buf_be16(out, 1); /* ARPHRD_ETHER */
-		buf_u8(out, from_cli ? 4 : 0);
-		buf_u8(out, 6);
-		buf_put(out, smac, 6);
-		buf_be16(out, 0);
+		put_be16(out, ethertype);
+		put_be16(out, 0);
+		put_be32(out, 3); /* ifindex */
+		put_be16(out, 1); /* ARPHRD_ETHER */
+		put_u8(out, from_cli ? 4 : 0);
+		put_u8(out, 6);
+		put(out, smac, 6);
+		put_be16(out, 0);
 		break;
 	case LT_NULL:
-		buf_le32(out, v6 ? 30 : 2); /* only IPv4 is used with NULL: AF_INET6 varies by OS */
+		put_le32(out, v6 ? 30 : 2); /* only IPv4 is used with NULL: AF_INET6 varies by OS */
 		break;
 	case LT_LOOP:
-		buf_be32(out, v6 ? 30 : 2);
+		put_be32(out, v6 ? 30 : 2);
 		break;
 	case LT_RAW:
 		break;
 	default:
-		die("unknown link type %d", g->linktype);
+		tool_die("unknown link type %d", g->linktype);
 	}
-	buf_put(out, ip, iplen);
+	put(out, ip, iplen);
 }
 
 /* Builds IP + L4 into `out`.
@@ -472,7 +375,7 @@ static void build_ip(struct gen *g, struct ct_buf *out, const struct ep *src, co
 	size_t l4len = l4hlen + pllen;
 	uint8_t l4[128];
 	if (l4hlen > sizeof l4)
-		die("L4 header too long");
+		tool_die("L4 header too long");
 	memcpy(l4, l4hdr, l4hlen);
 
 	/* L4 checksum over the pseudo-header, header and payload. */
@@ -502,25 +405,25 @@ static void build_ip(struct gen *g, struct ct_buf *out, const struct ep *src, co
 		if (g->ip6_ext) {
 			/* Hop-by-hop (0) -> destination options (60) -> L4; each 8 bytes with PadN. */
 			first = 0;
-			buf_u8(&ext, 60);
-			buf_u8(&ext, 0);
-			buf_u8(&ext, 1); /* PadN */
-			buf_u8(&ext, 4);
-			buf_be32(&ext, 0);
-			buf_u8(&ext, proto);
-			buf_u8(&ext, 0);
-			buf_u8(&ext, 1);
-			buf_u8(&ext, 4);
-			buf_be32(&ext, 0);
+			put_u8(&ext, 60);
+			put_u8(&ext, 0);
+			put_u8(&ext, 1); /* PadN */
+			put_u8(&ext, 4);
+			put_be32(&ext, 0);
+			put_u8(&ext, proto);
+			put_u8(&ext, 0);
+			put_u8(&ext, 1);
+			put_u8(&ext, 4);
+			put_be32(&ext, 0);
 		}
-		buf_be32(out, 0x60000000u | 0x12345u);
-		buf_be16(out, (unsigned)(ext.len + l4len));
-		buf_u8(out, first);
-		buf_u8(out, 64);
-		buf_put(out, src->a, 16);
-		buf_put(out, dst->a, 16);
-		buf_put(out, ext.p, ext.len);
-		buf_free(&ext);
+		put_be32(out, 0x60000000u | 0x12345u);
+		put_be16(out, (unsigned)(ext.len + l4len));
+		put_u8(out, first);
+		put_u8(out, 64);
+		put(out, src->a, 16);
+		put(out, dst->a, 16);
+		put(out, ext.p, ext.len);
+		ct_buf_free(&ext);
 	} else {
 		size_t hl = g->ip4_opts ? 24 : 20;
 		uint8_t h[24];
@@ -538,10 +441,10 @@ static void build_ip(struct gen *g, struct ct_buf *out, const struct ep *src, co
 			h[21] = 4;
 		}
 		put16at(h + 10, csum_fold(csum_add(0, h, hl)));
-		buf_put(out, h, hl);
+		put(out, h, hl);
 	}
-	buf_put(out, l4, l4hlen);
-	buf_put(out, pl, pllen);
+	put(out, l4, l4hlen);
+	put(out, pl, pllen);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -550,7 +453,7 @@ static void build_ip(struct gen *g, struct ct_buf *out, const struct ep *src, co
 static void write_or_die(struct gen *g, const void *p, size_t n)
 {
 	if (n && fwrite(p, 1, n, g->f) != n)
-		die("write failed: %s", strerror(errno));
+		tool_die("write failed: %s", strerror(errno));
 }
 
 /* pcap file header (24 bytes), little-endian:
@@ -564,43 +467,43 @@ static void file_header(struct gen *g)
 {
 	struct ct_buf b = { 0 };
 	if (g->fmt == FMT_PCAP_US || g->fmt == FMT_PCAP_NS) {
-		buf_le32(&b, g->fmt == FMT_PCAP_US ? 0xa1b2c3d4u : 0xa1b23c4du);
-		buf_le16(&b, 2);
-		buf_le16(&b, 4);
-		buf_le32(&b, 0);
-		buf_le32(&b, 0);
-		buf_le32(&b, g->snaplen);
-		buf_le32(&b, (uint32_t)g->linktype);
+		put_le32(&b, g->fmt == FMT_PCAP_US ? 0xa1b2c3d4u : 0xa1b23c4du);
+		put_le16(&b, 2);
+		put_le16(&b, 4);
+		put_le32(&b, 0);
+		put_le32(&b, 0);
+		put_le32(&b, g->snaplen);
+		put_le32(&b, (uint32_t)g->linktype);
 	} else {
-		buf_le32(&b, 0x0a0d0d0au);
-		buf_le32(&b, 28);
-		buf_le32(&b, 0x1a2b3c4du);
-		buf_le16(&b, 1);
-		buf_le16(&b, 0);
-		buf_le32(&b, 0xffffffffu);
-		buf_le32(&b, 0xffffffffu);
-		buf_le32(&b, 28);
+		put_le32(&b, 0x0a0d0d0au);
+		put_le32(&b, 28);
+		put_le32(&b, 0x1a2b3c4du);
+		put_le16(&b, 1);
+		put_le16(&b, 0);
+		put_le32(&b, 0xffffffffu);
+		put_le32(&b, 0xffffffffu);
+		put_le32(&b, 28);
 
 		int ns = g->fmt == FMT_PCAPNG_NS;
 		uint32_t len = 20 + (ns ? 12 : 0);
-		buf_le32(&b, 1);
-		buf_le32(&b, len);
-		buf_le16(&b, (unsigned)g->linktype);
-		buf_le16(&b, 0);
-		buf_le32(&b, g->snaplen);
+		put_le32(&b, 1);
+		put_le32(&b, len);
+		put_le16(&b, (unsigned)g->linktype);
+		put_le16(&b, 0);
+		put_le32(&b, g->snaplen);
 		if (ns) {
-			buf_le16(&b, 9);
-			buf_le16(&b, 1);
-			buf_u8(&b, 9);
-			buf_u8(&b, 0);
-			buf_u8(&b, 0);
-			buf_u8(&b, 0);
-			buf_le32(&b, 0); /* opt_endofopt */
+			put_le16(&b, 9);
+			put_le16(&b, 1);
+			put_u8(&b, 9);
+			put_u8(&b, 0);
+			put_u8(&b, 0);
+			put_u8(&b, 0);
+			put_le32(&b, 0); /* opt_endofopt */
 		}
-		buf_le32(&b, len);
+		put_le32(&b, len);
 	}
 	write_or_die(g, b.p, b.len);
-	buf_free(&b);
+	ct_buf_free(&b);
 }
 
 /* pcap record:  ts_sec(4) ts_usec_or_nsec(4) incl_len(4) orig_len(4) data
@@ -612,37 +515,37 @@ static void write_frame(struct gen *g, const uint8_t *p, uint32_t caplen, uint32
 	struct ct_buf b = { 0 };
 	uint64_t t = g->now;
 	if (caplen > g->snaplen)
-		die("frame caplen %u over snaplen %u", caplen, g->snaplen);
+		tool_die("frame caplen %u over snaplen %u", caplen, g->snaplen);
 	switch (g->fmt) {
 	case FMT_PCAP_US:
 	case FMT_PCAP_NS:
-		buf_le32(&b, (uint32_t)(t / 1000000000ull));
-		buf_le32(&b, (uint32_t)(g->fmt == FMT_PCAP_US ? t % 1000000000ull / 1000
+		put_le32(&b, (uint32_t)(t / 1000000000ull));
+		put_le32(&b, (uint32_t)(g->fmt == FMT_PCAP_US ? t % 1000000000ull / 1000
 							      : t % 1000000000ull));
-		buf_le32(&b, caplen);
-		buf_le32(&b, wirelen);
-		buf_put(&b, p, caplen);
+		put_le32(&b, caplen);
+		put_le32(&b, wirelen);
+		put(&b, p, caplen);
 		break;
 	default: {
 		uint64_t units = g->fmt == FMT_PCAPNG_NS ? t : t / 1000;
 		uint32_t pad = (4 - caplen % 4) % 4;
 		uint32_t len = 32 + caplen + pad;
-		buf_le32(&b, 6);
-		buf_le32(&b, len);
-		buf_le32(&b, 0);
-		buf_le32(&b, (uint32_t)(units >> 32));
-		buf_le32(&b, (uint32_t)units);
-		buf_le32(&b, caplen);
-		buf_le32(&b, wirelen);
-		buf_put(&b, p, caplen);
+		put_le32(&b, 6);
+		put_le32(&b, len);
+		put_le32(&b, 0);
+		put_le32(&b, (uint32_t)(units >> 32));
+		put_le32(&b, (uint32_t)units);
+		put_le32(&b, caplen);
+		put_le32(&b, wirelen);
+		put(&b, p, caplen);
 		for (uint32_t i = 0; i < pad; i++)
-			buf_u8(&b, 0);
-		buf_le32(&b, len);
+			put_u8(&b, 0);
+		put_le32(&b, len);
 		break;
 	}
 	}
 	write_or_die(g, b.p, b.len);
-	buf_free(&b);
+	ct_buf_free(&b);
 	g->frames++;
 	g->now += g->step;
 }
@@ -712,13 +615,13 @@ static void emit_tcp(struct gen *g, struct conn *c, int dir, uint8_t flags, uint
 
 	struct ct_buf ip = { 0 }, fr = { 0 };
 	build_ip(g, &ip, src, dst, 1, h, hl, pl, len);
-	link_wrap(g, &fr, bytes(&ip), ip.len, src->v6, dir == C2S);
+	link_wrap(g, &fr, put_bytes_of(&ip), ip.len, src->v6, dir == C2S);
 	if (fr.len > FRAME_MAX_BYTES)
-		die("frame too long");
+		tool_die("frame too long");
 	conn_touch(g, c, dir, len);
-	write_frame(g, bytes(&fr), (uint32_t)(fr.len - (len - keep)), (uint32_t)fr.len);
-	buf_free(&ip);
-	buf_free(&fr);
+	write_frame(g, put_bytes_of(&fr), (uint32_t)(fr.len - (len - keep)), (uint32_t)fr.len);
+	ct_buf_free(&ip);
+	ct_buf_free(&fr);
 }
 
 enum { F_FIN = 0x01, F_SYN = 0x02, F_RST = 0x04, F_PSH = 0x08, F_ACK = 0x10 };
@@ -752,8 +655,8 @@ static void tcp_seg(struct gen *g, struct conn *c, int dir, uint64_t off, uint32
 {
 	struct dirm *d = &c->d[dir];
 	if (off + len > d->truth.len)
-		die("segment past the stream end");
-	tcp_bytes(g, c, dir, off, bytes(&d->truth) + off, len, len, 0);
+		tool_die("segment past the stream end");
+	tcp_bytes(g, c, dir, off, put_bytes_of(&d->truth) + off, len, len, 0);
 }
 
 /* Sends the truth bytes [from, to) in order, `mss` bytes per segment. */
@@ -819,17 +722,17 @@ static void escape_into(struct ct_buf *out, const uint8_t *p, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		uint8_t ch = p[i];
 		if (ch == '\r')
-			buf_str(out, "\\r");
+			put_str(out, "\\r");
 		else if (ch == '\n')
-			buf_str(out, "\\n");
+			put_str(out, "\\n");
 		else if (ch == '\\')
-			buf_str(out, "\\\\");
+			put_str(out, "\\\\");
 		else if (ch == '"')
-			buf_str(out, "\\\"");
+			put_str(out, "\\\"");
 		else if (ch >= 0x20 && ch < 0x7f)
-			buf_u8(out, ch);
+			put_u8(out, ch);
 		else
-			buf_printf(out, "\\x%02x", ch);
+			put_printf(out, "\\x%02x", ch);
 	}
 }
 
@@ -847,19 +750,19 @@ static void udp_send(struct gen *g, struct conn *c, int dir, const void *pv, uin
 	put16at(h + 6, 0);
 	struct ct_buf ip = { 0 }, fr = { 0 };
 	build_ip(g, &ip, src, dst, 0, h, 8, pl, len);
-	link_wrap(g, &fr, bytes(&ip), ip.len, src->v6, dir == C2S);
+	link_wrap(g, &fr, put_bytes_of(&ip), ip.len, src->v6, dir == C2S);
 	conn_touch(g, c, dir, len);
-	write_frame(g, bytes(&fr), (uint32_t)(fr.len - (len - keep)), (uint32_t)fr.len);
-	buf_free(&ip);
-	buf_free(&fr);
+	write_frame(g, put_bytes_of(&fr), (uint32_t)(fr.len - (len - keep)), (uint32_t)fr.len);
+	ct_buf_free(&ip);
+	ct_buf_free(&fr);
 
 	struct ct_buf *l = &c->d[dir].dgram_lines;
-	buf_printf(l, "%s datagram \"", dir == C2S ? "c2s" : "s2c");
+	put_printf(l, "%s datagram \"", dir == C2S ? "c2s" : "s2c");
 	escape_into(l, pl, keep);
-	buf_str(l, "\"");
+	put_str(l, "\"");
 	if (keep != len)
-		buf_printf(l, " wirelen=%u", len);
-	buf_str(l, "\n");
+		put_printf(l, " wirelen=%u", len);
+	put_str(l, "\n");
 }
 
 /* memcached UDP frame header (protocol.txt "UDP protocol"), 8 bytes before the text:
@@ -868,14 +771,14 @@ static void mc_udp(struct gen *g, struct conn *c, int dir, unsigned reqid, unsig
 		   unsigned total, const char *text, uint32_t keep_text)
 {
 	struct ct_buf b = { 0 };
-	buf_be16(&b, reqid);
-	buf_be16(&b, seq);
-	buf_be16(&b, total);
-	buf_be16(&b, 0);
-	buf_str(&b, text);
+	put_be16(&b, reqid);
+	put_be16(&b, seq);
+	put_be16(&b, total);
+	put_be16(&b, 0);
+	put_str(&b, text);
 	uint32_t len = (uint32_t)b.len;
 	udp_send(g, c, dir, b.p, len, keep_text == UINT32_MAX ? len : 8 + keep_text);
-	buf_free(&b);
+	ct_buf_free(&b);
 }
 
 /* A frame that is not IP at all (ARP request), to prove it is skipped cleanly. */
@@ -883,20 +786,20 @@ static void emit_arp(struct gen *g)
 {
 	struct ct_buf b = { 0 };
 	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	buf_put(&b, bcast, 6);
-	buf_put(&b, mac_cli, 6);
-	buf_be16(&b, 0x0806);
-	buf_be16(&b, 1);      /* htype Ethernet */
-	buf_be16(&b, 0x0800); /* ptype IPv4 */
-	buf_u8(&b, 6);
-	buf_u8(&b, 4);
-	buf_be16(&b, 1); /* request */
-	buf_put(&b, mac_cli, 6);
-	buf_be32(&b, 0x0a000001);
-	buf_put(&b, bcast, 6);
-	buf_be32(&b, 0x0a000002);
-	write_frame(g, bytes(&b), (uint32_t)b.len, (uint32_t)b.len);
-	buf_free(&b);
+	put(&b, bcast, 6);
+	put(&b, mac_cli, 6);
+	put_be16(&b, 0x0806);
+	put_be16(&b, 1);      /* htype Ethernet */
+	put_be16(&b, 0x0800); /* ptype IPv4 */
+	put_u8(&b, 6);
+	put_u8(&b, 4);
+	put_be16(&b, 1); /* request */
+	put(&b, mac_cli, 6);
+	put_be32(&b, 0x0a000001);
+	put(&b, bcast, 6);
+	put_be32(&b, 0x0a000002);
+	write_frame(g, put_bytes_of(&b), (uint32_t)b.len, (uint32_t)b.len);
+	ct_buf_free(&b);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1016,7 +919,7 @@ static void tcp_range_shuffled(struct gen *g, struct conn *c, int dir, uint64_t 
 	size_t n = 0;
 	for (uint64_t o = from; o < to; o += mss) {
 		if (n == CT_ARRAY_LEN(offs))
-			die("too many segments to shuffle");
+			tool_die("too many segments to shuffle");
 		offs[n++] = o;
 	}
 	shuffle(&g->rng, offs, n);
@@ -1086,7 +989,7 @@ static void tcp_seg_upcased(struct gen *g, struct conn *c, int dir, uint64_t off
 {
 	uint8_t tmp[2048];
 	if (len > sizeof tmp || off + len > c->d[dir].truth.len)
-		die("upcased segment too long");
+		tool_die("upcased segment too long");
 	memcpy(tmp, c->d[dir].truth.p + off, len);
 	upcase(tmp, len);
 	tcp_bytes(g, c, dir, off, tmp, len, len, 0);
@@ -1106,7 +1009,7 @@ static void sc_overlap_conflict(struct gen *g)
 	tcp_open(g, c);
 	say_pipeline(c, 5);
 	if (c->d[C2S].truth.len < 300)
-		die("overlap scenario needs 300 bytes");
+		tool_die("overlap scenario needs 300 bytes");
 	tcp_seg(g, c, C2S, 0, 20);
 	tcp_seg(g, c, C2S, 40, 20);
 	tcp_seg_upcased(g, c, C2S, 20, 30);
@@ -1311,35 +1214,35 @@ static void sc_null(struct gen *g)
 				  3);
 	tcp_open(g, c);
 	struct ct_buf q = { 0 }, r = { 0 };
-	buf_u8(&q, 0x80);
-	buf_u8(&q, 0x00); /* GET */
-	buf_be16(&q, 5);
-	buf_u8(&q, 0);
-	buf_u8(&q, 0);
-	buf_be16(&q, 0);
-	buf_be32(&q, 5);
-	buf_be32(&q, 0xcafe);
-	buf_be32(&q, 0);
-	buf_be32(&q, 0);
-	buf_str(&q, "k\r\n:1");
-	buf_u8(&r, 0x81);
-	buf_u8(&r, 0x00);
-	buf_be16(&r, 0);
-	buf_u8(&r, 4);
-	buf_u8(&r, 0);
-	buf_be16(&r, 0);
-	buf_be32(&r, 4 + 6);
-	buf_be32(&r, 0xcafe);
-	buf_be32(&r, 0);
-	buf_be32(&r, 0x1234);
-	buf_be32(&r, 0xdeadbeef); /* flags */
-	buf_str(&r, "v\r\n\r\n!");
+	put_u8(&q, 0x80);
+	put_u8(&q, 0x00); /* GET */
+	put_be16(&q, 5);
+	put_u8(&q, 0);
+	put_u8(&q, 0);
+	put_be16(&q, 0);
+	put_be32(&q, 5);
+	put_be32(&q, 0xcafe);
+	put_be32(&q, 0);
+	put_be32(&q, 0);
+	put_str(&q, "k\r\n:1");
+	put_u8(&r, 0x81);
+	put_u8(&r, 0x00);
+	put_be16(&r, 0);
+	put_u8(&r, 4);
+	put_u8(&r, 0);
+	put_be16(&r, 0);
+	put_be32(&r, 4 + 6);
+	put_be32(&r, 0xcafe);
+	put_be32(&r, 0);
+	put_be32(&r, 0x1234);
+	put_be32(&r, 0xdeadbeef); /* flags */
+	put_str(&r, "v\r\n\r\n!");
 	say(c, C2S, q.p, q.len);
 	tcp_flush(g, c, C2S, 1400);
 	say(c, S2C, r.p, r.len);
 	tcp_flush(g, c, S2C, 1400);
-	buf_free(&q);
-	buf_free(&r);
+	ct_buf_free(&q);
+	ct_buf_free(&r);
 	XCHG(g, c, "version\r\n", "VERSION 1.6.21\r\n");
 	tcp_close(g, c, C2S);
 }
@@ -1500,7 +1403,7 @@ static void sc_snapcut(struct gen *g)
 	uint64_t off = say_cmd(c, C2S, 3, argv);
 	uint64_t end = c->d[C2S].truth.len;
 	/* 66 bytes of headers (Ethernet 14, IPv4 20, TCP 32): 134 payload bytes fit. */
-	tcp_bytes(g, c, C2S, off, bytes(&c->d[C2S].truth) + off, 320, 134, 0);
+	tcp_bytes(g, c, C2S, off, put_bytes_of(&c->d[C2S].truth) + off, 320, 134, 0);
 	tcp_range(g, c, C2S, off + 320, end, 100);
 	says(c, S2C, "+OK\r\n");
 	tcp_flush(g, c, S2C, 1400);
@@ -1571,17 +1474,17 @@ static void sc_ooo_caps(struct gen *g)
 	say_pipeline(a, 40);
 	uint64_t n = a->d[C2S].truth.len;
 	if (n / 8 < CT_REASM_OOO_MAX_SEGS + 20)
-		die("ooo_caps: stream too short for the segment cap");
+		tool_die("ooo_caps: stream too short for the segment cap");
 	tcp_range(g, a, C2S, 8, n, 8); /* [0,8) lost */
 	tcp_flush(g, a, S2C, 1400);
 
 	tcp_open(g, b);
 	size_t vlen = CT_REASM_OOO_MAX_BYTES + 40000;
 	if (vlen / 1400 >= CT_REASM_OOO_MAX_SEGS)
-		die("ooo_caps: the byte cap would not be hit before the segment cap");
+		tool_die("ooo_caps: the byte cap would not be hit before the segment cap");
 	char *v = ct_malloc(vlen);
 	if (!v)
-		die("out of memory");
+		tool_die("out of memory");
 	for (size_t i = 0; i < vlen; i++)
 		v[i] = (char)(i % 97 == 96 ? '\n' : 'a' + i % 23);
 	struct arg argv[3] = { A("SET"), A("blob:big"), { v, vlen } };
@@ -1737,11 +1640,11 @@ static void expect_stream(struct ct_buf *o, const struct conn *c, int dir)
 		while (j < d->end && (d->st[j] == ST_DATA) == data)
 			j++;
 		if (data) {
-			buf_printf(o, "%s data %llu \"", dn, (unsigned long long)(i - d->origin));
+			put_printf(o, "%s data %llu \"", dn, (unsigned long long)(i - d->origin));
 			escape_into(o, d->got + i, (size_t)(j - i));
-			buf_str(o, "\"\n");
+			put_str(o, "\"\n");
 		} else {
-			buf_printf(o, "%s gap %llu %llu\n", dn, (unsigned long long)(i - d->origin),
+			put_printf(o, "%s gap %llu %llu\n", dn, (unsigned long long)(i - d->origin),
 				   (unsigned long long)(j - i));
 		}
 		i = j;
@@ -1762,39 +1665,39 @@ static void write_expect(struct gen *g, const char *path)
 		while (c && c->id != id)
 			c = c->next;
 		if (!c)
-			die("internal: connection %llu missing", (unsigned long long)id);
+			tool_die("internal: connection %llu missing", (unsigned long long)id);
 		char cs[80], ss[80], t0[32], t1[32];
 		ep_str(&c->cli, cs, sizeof cs);
 		ep_str(&c->srv, ss, sizeof ss);
 		ts_str(c->first_ts, t0, sizeof t0);
 		ts_str(c->last_ts, t1, sizeof t1);
 		if (c->tcp)
-			buf_printf(&o, "conn %llu tcp %s > %s orient=%s midstream=%d\n",
+			put_printf(&o, "conn %llu tcp %s > %s orient=%s midstream=%d\n",
 				   (unsigned long long)id, cs, ss, c->orient, !c->handshake);
 		else
-			buf_printf(&o, "conn %llu udp %s > %s orient=%s\n", (unsigned long long)id,
+			put_printf(&o, "conn %llu udp %s > %s orient=%s\n", (unsigned long long)id,
 				   cs, ss, c->orient);
-		buf_printf(&o, "time %s %s\n", t0, t1);
+		put_printf(&o, "time %s %s\n", t0, t1);
 		for (int dir = 0; dir < 2; dir++) {
 			if (c->tcp)
 				expect_stream(&o, c, dir);
 			else
-				buf_put(&o, c->d[dir].dgram_lines.p, c->d[dir].dgram_lines.len);
+				put(&o, c->d[dir].dgram_lines.p, c->d[dir].dgram_lines.len);
 		}
 		for (int dir = 0; dir < 2; dir++) {
 			const char *dn = dir == C2S ? "c2s" : "s2c";
-			buf_printf(&o, "%s pkts %llu\n", dn, (unsigned long long)c->d[dir].pkts);
-			buf_printf(&o, "%s payload_bytes %llu\n", dn,
+			put_printf(&o, "%s pkts %llu\n", dn, (unsigned long long)c->d[dir].pkts);
+			put_printf(&o, "%s payload_bytes %llu\n", dn,
 				   (unsigned long long)c->d[dir].payload_bytes);
 		}
-		buf_printf(&o, "close %s\n\n", c->close);
+		put_printf(&o, "close %s\n\n", c->close);
 	}
 	FILE *f = fopen(path, "wb");
 	if (!f)
-		die("%s: %s", path, strerror(errno));
+		tool_die("%s: %s", path, strerror(errno));
 	if ((o.len && fwrite(o.p, 1, o.len, f) != o.len) || fclose(f) != 0)
-		die("%s: write failed", path);
-	buf_free(&o);
+		tool_die("%s: write failed", path);
+	ct_buf_free(&o);
 }
 
 static void run_scenario(const char *outdir, const struct scenario *sc, size_t index)
@@ -1820,11 +1723,11 @@ static void run_scenario(const char *outdir, const struct scenario *sc, size_t i
 	snprintf(epath, sizeof epath, "%s/%s.expect", outdir, sc->name);
 	g.f = fopen(path, "wb");
 	if (!g.f)
-		die("%s: %s", path, strerror(errno));
+		tool_die("%s: %s", path, strerror(errno));
 	file_header(&g);
 	sc->fn(&g);
 	if (fclose(g.f) != 0)
-		die("%s: write failed", path);
+		tool_die("%s: write failed", path);
 	write_expect(&g, epath);
 	while (g.conns) {
 		struct conn *n = g.conns->next;
@@ -1844,6 +1747,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	tool_name = "gencap";
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		return 0;
@@ -1859,7 +1763,7 @@ int main(int argc, char **argv)
 	}
 	struct stat st;
 	if (stat(argv[1], &st) != 0 || !S_ISDIR(st.st_mode))
-		die("%s: not a directory", argv[1]);
+		tool_die("%s: not a directory", argv[1]);
 	for (size_t i = 0; i < CT_ARRAY_LEN(scenarios); i++)
 		run_scenario(argv[1], &scenarios[i], i);
 	return 0;
