@@ -6,15 +6,19 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cachetap/capture.h"
+#include "cachetap/cli.h"
+#include "cachetap/drive.h"
 #include "cachetap/limits.h"
 #include "cachetap/net.h"
 #include "cachetap/pipeline.h"
+#include "cachetap/privdrop.h"
 #include "cachetap/proto.h"
 #include "cachetap/report.h"
 #include "cachetap/sink_async.h"
@@ -22,19 +26,38 @@
 
 #define EXIT_USAGE 2
 
-static volatile sig_atomic_t stop_flag;
+static atomic_int stop_flag; /* lock-free: safe in a signal handler */
 static struct ct_source *running_source;
 
+/* The first SIGINT/SIGTERM stops reading: everything decoded so far is committed, then the
+ * connections still open are finished, and the run ends with its summary line. A second
+ * signal exits at once, from here: SQLite's WAL keeps the database consistent, and it holds
+ * every batch committed before (the pipeline commits as soon as it sees the first signal), so
+ * what is lost is at most the events of the finishing step. */
 static void on_signal(int sig)
 {
 	if (stop_flag) {
-		/* A second signal: leave now. The database stays consistent (WAL); only the
-		 * batch in flight is lost. */
+		static const char msg[] = "cachetap: second signal: exiting at once; the database "
+					  "holds what was committed before it\n";
+		ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+		(void)w;
 		_exit(128 + sig);
 	}
 	stop_flag = 1;
 	if (running_source)
 		ct_source_break(running_source);
+}
+
+/* Installed before anything is opened, so that a signal during start-up still ends the run
+ * with its summary line rather than killing it. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 static void usage_main(FILE *out)
@@ -50,6 +73,9 @@ static void usage_main(FILE *out)
 		"  replay  [OPTIONS] FILE...   decode pcap/pcapng files ('-' = stdin), merged in time order\n"
 		"  capture [OPTIONS] -i IFACE  live capture until SIGINT/SIGTERM or --duration SECONDS\n"
 		"  timeline [OPTIONS] DB [KEY] print the event timeline (all keys, or one)\n"
+		"  drive   [OPTIONS] SCENARIO  run a test scenario (HTTP calls, cache checks, waits for\n"
+		"                              invalidations); with -i IFACE it also captures\n"
+		"  report  [OPTIONS] DB        propagation report: --format text|json|html|csv\n"
 		"\n"
 		"'cachetap COMMAND --help' describes each command. cachetap --version prints the version.\n");
 }
@@ -59,9 +85,9 @@ static const char common_help[] =
 	"                         file is replaced only if it is a cachetap database\n"
 	"      --redis PORTS      TCP ports decoded as RESP, comma list (default 6379)\n"
 	"      --memcached PORTS  TCP/UDP ports decoded as memcached (default 11211)\n"
-	"      --http PORTS       TCP ports of the HTTP API (default 80,8080): never guessed as\n"
-	"                         Redis or memcached (HTTP itself is not decoded yet)\n"
-	"      --decode LIST      protocols to decode: redis,memcached (default both), or\n"
+	"      --http PORTS       TCP ports of the HTTP API (default 80,8080): HTTP/1.x calls go\n"
+	"                         to api_calls; never guessed as Redis or memcached\n"
+	"      --decode LIST      protocols to decode: redis,memcached,http (default all), or\n"
 	"                         'none' for capture and TCP reassembly only\n"
 	"      --values MODE      what is stored of values: none, or hash (XXH3 fingerprint,\n"
 	"                         the default)\n"
@@ -112,6 +138,9 @@ static void usage_capture(FILE *out)
 		"      --duration SECONDS stop after this many seconds (decimals allowed)\n"
 		"      --all-ports        capture all TCP/UDP, so payload detection sees every port\n"
 		"  -p, --no-promisc       do not put the interface in promiscuous mode\n"
+		"      --user NAME        once the interface and the database are open, run as NAME\n"
+		"                         (default: nobody, when it exists); --user '' (or no user\n"
+		"                         nobody) keeps the uid but gives up every capability\n"
 		"%s",
 		common_help);
 }
@@ -127,6 +156,7 @@ enum {
 	OPT_LIMIT,
 	OPT_CHANNEL,
 	OPT_NODE,
+	OPT_USER,
 };
 
 static const struct option long_opts[] = {
@@ -138,6 +168,7 @@ static const struct option long_opts[] = {
 	{ "values", required_argument, NULL, OPT_VALUES },
 	{ "channel", required_argument, NULL, OPT_CHANNEL },
 	{ "node", required_argument, NULL, OPT_NODE },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "filter", required_argument, NULL, 'f' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -153,168 +184,13 @@ static const struct option long_opts[] = {
 struct cli {
 	const char *cmd;
 	const char *db;
-	const char *filter;
 	const char *iface;
 	uint32_t buffer_bytes, snaplen;
-	int all_ports, no_promisc, quiet;
-	/* Port lists as given (for the BPF and the meta table). */
-	char redis[256], memcached[256], http[256];
-	/* --channel globs, pointing into argv (po.channels points here). */
-	const char *channels[CT_CHANNEL_MAX_GLOBS];
-	uint32_t nchannels;
-	/* --node NAME=HOST:PORT[,role=ROLE], parsed; written to the nodes table at the start. */
-	struct node_opt {
-		char name[CT_NODE_NAME_MAX_BYTES + 1];
-		char endpoint[CT_ENDPOINT_STRLEN];
-		const char *role;
-	} nodes[CT_NODE_MAX_OPTIONS];
-	uint32_t nnodes;
+	int no_promisc, quiet;
+	const char *user; /* --user: NULL = the default (privdrop.h) */
+	struct ct_cli_capture cap; /* ports, nodes, channels, decode, values, filter (cli.h) */
 	struct ct_pipeline_opts po;
 };
-
-static int bad(const char *opt, const char *arg, const char *why)
-{
-	fprintf(stderr, "cachetap: %s: '%s' %s\n", opt, arg, why);
-	return CT_EINVAL;
-}
-
-/* Parses "6379,6380" into a port bitmap; keeps a normalised copy for the BPF. */
-static int parse_ports(const char *opt, const char *arg, uint8_t *map, char *out, size_t outlen)
-{
-	char buf[256];
-	if (strlen(arg) >= sizeof buf)
-		return bad(opt, arg, "is too long a port list");
-	memset(map, 0, CT_PORTMAP_BYTES);
-	out[0] = '\0';
-	snprintf(buf, sizeof buf, "%s", arg);
-	int n = 0;
-	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char *end;
-		errno = 0;
-		unsigned long v = strtoul(tok, &end, 10);
-		if (errno || end == tok || *end || v == 0 || v > 65535)
-			return bad(opt, tok, "is not a port number (1-65535)");
-		ct_portmap_set(map, (uint16_t)v);
-		size_t used = strlen(out);
-		snprintf(out + used, outlen - used, "%s%lu", n++ ? "," : "", v);
-	}
-	if (n == 0)
-		return bad(opt, arg, "is not a port list");
-	return 0;
-}
-
-/* One more --channel glob (SPEC section 2): kept as given, matched by src/glob.c. */
-static int add_channel(struct cli *c, const char *arg)
-{
-	char why[96];
-	size_t n = strlen(arg);
-	if (n == 0)
-		return bad("--channel", arg, "is empty (give a channel name or a glob)");
-	if (n > CT_CHANNEL_GLOB_MAX_BYTES) {
-		snprintf(why, sizeof why, "is too long a glob (at most %u bytes)",
-			 CT_CHANNEL_GLOB_MAX_BYTES);
-		return bad("--channel", arg, why);
-	}
-	if (c->nchannels >= CT_CHANNEL_MAX_GLOBS) {
-		snprintf(why, sizeof why, "is one glob too many (at most %u --channel options)",
-			 CT_CHANNEL_MAX_GLOBS);
-		return bad("--channel", arg, why);
-	}
-	c->channels[c->nchannels++] = arg;
-	return 0;
-}
-
-/* --node NAME=HOST:PORT[,role=ROLE]: HOST is an IP address ([v6] in brackets), because a
- * passive capture sees addresses, not names. The endpoint is normalised the way the timeline
- * prints servers and clients, so the two can be joined. */
-static int add_node(struct cli *c, const char *arg)
-{
-	static const char *const roles[] = { "primary", "replica", "memcached", "app" };
-	char buf[512], why[96];
-	if (c->nnodes >= CT_NODE_MAX_OPTIONS) {
-		snprintf(why, sizeof why, "is one node too many (at most %u --node options)",
-			 CT_NODE_MAX_OPTIONS);
-		return bad("--node", arg, why);
-	}
-	if (strlen(arg) >= sizeof buf)
-		return bad("--node", arg, "is too long");
-	snprintf(buf, sizeof buf, "%s", arg);
-	struct node_opt *n = &c->nodes[c->nnodes];
-	char *eq = strchr(buf, '=');
-	if (!eq || eq == buf)
-		return bad("--node", arg, "is not NAME=HOST:PORT[,role=ROLE]");
-	*eq = '\0';
-	size_t nl = strlen(buf);
-	if (nl > CT_NODE_NAME_MAX_BYTES || strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-						     "qrstuvwxyz0123456789_.-") != nl)
-		return bad("--node", arg, "has a bad NAME (letters, digits, _ . -; at most 64)");
-	snprintf(n->name, sizeof n->name, "%s", buf);
-	char *ep = eq + 1, *role = strchr(ep, ',');
-	n->role = NULL;
-	if (role) {
-		*role++ = '\0';
-		if (strncmp(role, "role=", 5) != 0)
-			return bad("--node", arg, "has something other than role=ROLE after the comma");
-		for (size_t i = 0; i < CT_ARRAY_LEN(roles); i++)
-			if (strcmp(role + 5, roles[i]) == 0)
-				n->role = roles[i];
-		if (!n->role)
-			return bad("--node", arg, "has a role other than primary, replica, memcached, app");
-	}
-	char *colon = strrchr(ep, ':');
-	if (!colon)
-		return bad("--node", arg, "has no :PORT");
-	*colon = '\0';
-	char *end;
-	errno = 0;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || port == 0 || port > 65535)
-		return bad("--node", arg, "has a bad PORT (1-65535)");
-	struct ct_ip ip;
-	memset(&ip, 0, sizeof ip);
-	size_t hl = strlen(ep);
-	if (hl >= 2 && ep[0] == '[' && ep[hl - 1] == ']') {
-		ep[hl - 1] = '\0';
-		ip.family = 6;
-		if (inet_pton(AF_INET6, ep + 1, ip.a) != 1)
-			return bad("--node", arg, "has a bad IPv6 address");
-	} else {
-		ip.family = 4;
-		if (inet_pton(AF_INET, ep, ip.a) != 1)
-			return bad("--node", arg, "has a HOST that is not an IP address ([v6] in brackets)");
-	}
-	ct_endpoint_str(&ip, (uint16_t)port, n->endpoint, sizeof n->endpoint);
-	c->nnodes++;
-	return 0;
-}
-
-static int parse_size(const char *opt, const char *arg, uint64_t min, uint64_t max,
-		      uint32_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(arg, &end, 10);
-	if (errno || end == arg || arg[0] == '-')
-		return bad(opt, arg, "is not a size");
-	uint64_t mult = 1;
-	if (*end == 'k' || *end == 'K')
-		mult = 1024, end++;
-	else if (*end == 'm' || *end == 'M')
-		mult = 1024 * 1024, end++;
-	else if (*end == 'g' || *end == 'G')
-		mult = 1024ull * 1024 * 1024, end++;
-	if (*end)
-		return bad(opt, arg, "is not a size (N, NK, NM or NG)");
-	if (v > max / mult || v * mult < min || v * mult > max) {
-		char why[96];
-		snprintf(why, sizeof why, "is out of range (%llu to %llu bytes)",
-			 (unsigned long long)min, (unsigned long long)max);
-		return bad(opt, arg, why);
-	}
-	*out = (uint32_t)(v * mult);
-	return 0;
-}
 
 static int parse_duration(const char *arg, uint64_t *ns)
 {
@@ -322,38 +198,15 @@ static int parse_duration(const char *arg, uint64_t *ns)
 	errno = 0;
 	double v = strtod(arg, &end);
 	if (errno || end == arg || *end || !(v > 0) || v > 1e7)
-		return bad("--duration", arg, "is not a number of seconds (> 0)");
+		return ct_cli_bad("--duration", arg, "is not a number of seconds (> 0)");
 	*ns = (uint64_t)(v * 1e9);
-	return 0;
-}
-
-static int parse_decode(const char *arg, unsigned *out)
-{
-	char buf[128];
-	if (strlen(arg) >= sizeof buf)
-		return bad("--decode", arg, "is too long");
-	snprintf(buf, sizeof buf, "%s", arg);
-	*out = 0;
-	if (strcmp(buf, "none") == 0)
-		return 0;
-	for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (strcmp(tok, "redis") == 0)
-			*out |= CT_DECODE_REDIS;
-		else if (strcmp(tok, "memcached") == 0)
-			*out |= CT_DECODE_MEMCACHED;
-		else if (strcmp(tok, "http") == 0)
-			return bad("--decode", tok, "is not decoded yet (redis and memcached are)");
-		else
-			return bad("--decode", tok, "is not one of redis, memcached, none");
-	}
 	return 0;
 }
 
 static int is_live_only(int ch)
 {
 	return ch == 'i' || ch == 'B' || ch == 's' || ch == 'p' || ch == OPT_DURATION ||
-	       ch == OPT_ALL_PORTS;
+	       ch == OPT_ALL_PORTS || ch == OPT_USER;
 }
 
 /* Parses the options of replay/capture. Returns 0, 1 when --help was printed, or an error. */
@@ -364,13 +217,8 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 	c->cmd = argv[0];
 	c->db = "cachetap.db";
 	c->po.command = argv[0];
-	c->po.decode = CT_DECODE_ALL;
-	c->po.values = CT_VALUES_HASH;
-	if (parse_ports("--redis", "6379", c->po.redis_ports, c->redis, sizeof c->redis) ||
-	    parse_ports("--memcached", "11211", c->po.memcached_ports, c->memcached,
-			sizeof c->memcached) ||
-	    parse_ports("--http", "80,8080", c->po.http_ports, c->http, sizeof c->http))
-		return CT_EINVAL;
+	ct_cli_set_command(c->cmd);
+	ct_cli_capture_init(&c->cap);
 
 	/* Options may come after the FILE operands, as with most GNU tools. */
 	const char *shortopts = live ? ":w:f:qhi:B:s:p" : ":w:f:qh";
@@ -391,40 +239,31 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 		li = -1;
 		switch (ch) {
 		case 'w': c->db = optarg; break;
-		case 'f': c->filter = optarg; break;
+		case 'f': c->cap.filter = optarg; break;
 		case 'q': c->quiet = 1; break;
 		case 'h': return 1;
-		case OPT_REDIS:
-			rc = parse_ports("--redis", optarg, c->po.redis_ports, c->redis, sizeof c->redis);
-			break;
-		case OPT_MEMCACHED:
-			rc = parse_ports("--memcached", optarg, c->po.memcached_ports, c->memcached,
-					 sizeof c->memcached);
-			break;
-		case OPT_HTTP:
-			rc = parse_ports("--http", optarg, c->po.http_ports, c->http, sizeof c->http);
-			break;
-		case OPT_DECODE: rc = parse_decode(optarg, &c->po.decode); break;
-		case OPT_CHANNEL: rc = add_channel(c, optarg); break;
-		case OPT_NODE: rc = add_node(c, optarg); break;
-		case OPT_VALUES:
-			if (strcmp(optarg, "none") == 0)
-				c->po.values = CT_VALUES_NONE;
-			else if (strcmp(optarg, "hash") == 0)
-				c->po.values = CT_VALUES_HASH;
-			else if (strcmp(optarg, "full") == 0)
-				rc = bad("--values", optarg, "is not implemented yet (use none or hash)");
-			else
-				rc = bad("--values", optarg, "is not one of none, hash");
-			break;
+		case OPT_REDIS: rc = ct_cli_ports("--redis", optarg, &c->cap.redis); break;
+		case OPT_MEMCACHED: rc = ct_cli_ports("--memcached", optarg, &c->cap.memcached); break;
+		case OPT_HTTP: rc = ct_cli_ports("--http", optarg, &c->cap.http); break;
+		case OPT_DECODE: rc = ct_cli_decode(optarg, &c->cap.decode); break;
+		case OPT_CHANNEL: rc = ct_cli_channel(&c->cap, optarg); break;
+		case OPT_NODE: rc = ct_cli_node(&c->cap, optarg); break;
+		case OPT_VALUES: rc = ct_cli_values(optarg, &c->cap.values); break;
 		case 'i': c->iface = optarg; break;
 		case 'B':
-			rc = parse_size("--buffer-size", optarg, CT_CAPTURE_BUFFER_BYTES_MIN, 1u << 31,
-					&c->buffer_bytes);
+			rc = ct_cli_size("--buffer-size", optarg, CT_CAPTURE_BUFFER_BYTES_MIN, 1u << 31,
+					 &c->buffer_bytes);
 			break;
-		case 's': rc = parse_size("--snaplen", optarg, 64, 262144, &c->snaplen); break;
+		case 's': rc = ct_cli_size("--snaplen", optarg, 64, 262144, &c->snaplen); break;
 		case OPT_DURATION: rc = parse_duration(optarg, &c->po.duration_ns); break;
-		case OPT_ALL_PORTS: c->all_ports = 1; break;
+		case OPT_ALL_PORTS: c->cap.all_ports = 1; break;
+		case OPT_USER: {
+			char why[256];
+			c->user = optarg;
+			if (ct_privdrop_check(optarg, why, sizeof why))
+				rc = ct_cli_bad("--user", optarg, "is not a user on this system");
+			break;
+		}
 		case 'p': c->no_promisc = 1; break;
 		case ':':
 			fprintf(stderr, "cachetap %s: option '%s' needs a value\n", c->cmd,
@@ -439,60 +278,14 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 			return rc;
 	}
 	c->po.progress = !c->quiet;
-	c->po.channels = c->channels;
-	c->po.nchannels = c->nchannels;
+	memcpy(c->po.redis_ports, c->cap.redis.map, CT_PORTMAP_BYTES);
+	memcpy(c->po.memcached_ports, c->cap.memcached.map, CT_PORTMAP_BYTES);
+	memcpy(c->po.http_ports, c->cap.http.map, CT_PORTMAP_BYTES);
+	c->po.decode = c->cap.decode;
+	c->po.values = c->cap.values;
+	c->po.channels = c->cap.channels;
+	c->po.nchannels = c->cap.nchannels;
 	return 0;
-}
-
-/* Live BPF: the configured ports, ANDed with --filter. */
-static void build_bpf(const struct cli *c, char *out, size_t len)
-{
-	char ports[1024] = "";
-	const char *lists[] = { c->redis, c->memcached, c->http };
-	size_t used = 0;
-	for (size_t i = 0; i < CT_ARRAY_LEN(lists); i++) {
-		char tmp[256];
-		snprintf(tmp, sizeof tmp, "%s", lists[i]);
-		for (char *save = NULL, *tok = strtok_r(tmp, ",", &save); tok;
-		     tok = strtok_r(NULL, ",", &save))
-			used += (size_t)snprintf(ports + used, used < sizeof ports ? sizeof ports - used : 0,
-						 "%sport %s", used ? " or " : "", tok);
-	}
-	if (c->all_ports || !ports[0])
-		snprintf(out, len, "(tcp or udp)%s%s%s", c->filter ? " and (" : "",
-			 c->filter ? c->filter : "", c->filter ? ")" : "");
-	else
-		snprintf(out, len, "(tcp or udp) and (%s)%s%s%s", ports, c->filter ? " and (" : "",
-			 c->filter ? c->filter : "", c->filter ? ")" : "");
-}
-
-static void record_options(struct ct_sink *sink, const struct cli *c, int argc, char **argv)
-{
-	char line[4096];
-	size_t used = 0;
-	line[0] = '\0';
-	for (int i = 0; i < argc && used < sizeof line; i++)
-		used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", i ? " " : "",
-					 argv[i]);
-	sink->ops->meta(sink, "tool_version", CT_VERSION);
-	sink->ops->meta(sink, "command", c->cmd);
-	sink->ops->meta(sink, "options", line);
-	sink->ops->meta(sink, "redis_ports", c->redis);
-	sink->ops->meta(sink, "memcached_ports", c->memcached);
-	sink->ops->meta(sink, "http_ports", c->http);
-	/* The --channel globs, comma separated like the port lists ("" when none). */
-	char chans[CT_CHANNEL_MAX_GLOBS * (CT_CHANNEL_GLOB_MAX_BYTES + 1) + 1];
-	used = 0;
-	chans[0] = '\0';
-	for (uint32_t i = 0; i < c->nchannels; i++)
-		used += (size_t)snprintf(chans + used, sizeof chans - used, "%s%s", i ? "," : "",
-					 c->channels[i]);
-	sink->ops->meta(sink, "channels", chans);
-	for (uint32_t i = 0; i < c->nnodes; i++) {
-		struct ct_node_rec n = { c->nodes[i].name, c->nodes[i].endpoint, c->nodes[i].role,
-					 "option", 0, 0 };
-		sink->ops->node(sink, &n);
-	}
 }
 
 static int run(struct cli *c, struct ct_source *src, int argc, char **argv)
@@ -506,11 +299,23 @@ static int run(struct cli *c, struct ct_source *src, int argc, char **argv)
 		ct_source_close(src);
 		return EXIT_USAGE;
 	}
+	/* A live capture needs no privilege from here on: the device is open, and so is the
+	 * database with its WAL and shared-memory files (ct_store_open wrote to it). Before
+	 * any thread starts, since capabilities are per thread. */
+	char dropped[128] = "";
+	if (c->iface && ct_privdrop(c->user, dropped, sizeof dropped, err, sizeof err)) {
+		fprintf(stderr, "cachetap %s: %s\n", c->cmd, err);
+		ct_sink_close(sink);
+		ct_source_close(src);
+		return 1;
+	}
 	/* SQLite writes on a thread of its own, so decoding and storing share two cores. */
 	struct ct_sink *async = NULL;
 	if (ct_sink_async_new(sink, &async) == 0)
 		sink = async; /* else: store on this thread, slower but the same result */
-	record_options(sink, c, argc, argv);
+	ct_cli_record(sink, &c->cap, c->cmd, argc, argv);
+	if (dropped[0])
+		sink->ops->meta(sink, "privileges", dropped);
 	p = ct_pipeline_new(&c->po, sink);
 	if (!p) {
 		fprintf(stderr, "cachetap %s: out of memory\n", c->cmd);
@@ -519,12 +324,6 @@ static int run(struct cli *c, struct ct_source *src, int argc, char **argv)
 		return 1;
 	}
 	running_source = src;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 
 	rc = ct_pipeline_run(p, src, &stop_flag);
 	running_source = NULL;
@@ -558,7 +357,7 @@ static int cmd_replay(int argc, char **argv)
 	char err[512];
 	struct ct_source *src = NULL;
 	rc = ct_source_open_files(&src, (const char *const *)&argv[optind], (uint32_t)nfiles,
-				  c.filter, err, sizeof err);
+				  c.cap.filter, err, sizeof err);
 	if (rc) {
 		fprintf(stderr, "cachetap replay: %s\n", err);
 		return EXIT_USAGE;
@@ -585,7 +384,7 @@ static int cmd_capture(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	char bpf[2048], err[512];
-	build_bpf(&c, bpf, sizeof bpf);
+	ct_cli_bpf(&c.cap, bpf, sizeof bpf);
 	struct ct_live_opts lo = {
 		.iface = c.iface,
 		.snaplen = c.snaplen,
@@ -639,7 +438,7 @@ static int cmd_timeline(int argc, char **argv)
 			errno = 0;
 			unsigned long long v = strtoull(optarg, &end, 10);
 			if (errno || end == optarg || *end || optarg[0] == '-' || v == 0) {
-				bad("--limit", optarg, "is not a positive number");
+				ct_cli_bad("--limit", optarg, "is not a positive number");
 				return EXIT_USAGE;
 			}
 			o.limit = v;
@@ -691,12 +490,20 @@ int main(int argc, char **argv)
 		printf("cachetap %s\n", CT_VERSION);
 		return 0;
 	}
-	if (strcmp(cmd, "replay") == 0)
+	if (strcmp(cmd, "replay") == 0) {
+		catch_signals();
 		return cmd_replay(argc - 1, argv + 1);
-	if (strcmp(cmd, "capture") == 0)
+	}
+	if (strcmp(cmd, "capture") == 0) {
+		catch_signals();
 		return cmd_capture(argc - 1, argv + 1);
+	}
 	if (strcmp(cmd, "timeline") == 0)
 		return cmd_timeline(argc - 1, argv + 1);
+	if (strcmp(cmd, "drive") == 0)
+		return ct_cmd_drive(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return ct_cmd_report(argc - 1, argv + 1);
 	fprintf(stderr, "cachetap: unknown command '%s' (see cachetap --help)\n", cmd);
 	return EXIT_USAGE;
 }
