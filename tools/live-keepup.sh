@@ -16,25 +16,20 @@ secs=${2:-30}
 bin=$build/cachetap
 [ "$(id -u)" = 0 ] || { echo "live-keepup: live capture needs root" >&2; exit 2; }
 [ -x "$bin" ] || { echo "live-keepup: $bin not built (run make)" >&2; exit 2; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+# shellcheck source=tools/caplib.sh
+. "$top/tools/caplib.sh"
+tmp=$work
 port=$(( 30000 + RANDOM % 20000 ))
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
 	--logfile "$tmp/redis.log" &
-pids+=($!)
+pids+=("$!")
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 stat() { redis-cli -p "$port" info stats | tr -d '\r' | sed -n "s/^$1://p"; }
 
 db=$tmp/live.db
 "$bin" capture -i lo --redis "$port" --duration $((secs + 4)) -w "$db" 2> "$tmp/cap.err" &
 cap=$!
-pids+=($cap)
+pids+=("$cap")
 sleep 1.5
 before=$(stat total_commands_processed)
 start=$(date +%s.%N)

@@ -12,24 +12,15 @@ out=${1:?usage: mkcap-memcached.sh OUT.pcap [SIZE_MB]}
 size_mb=${2:-500}
 max_rounds=${MAX_ROUNDS:-100}
 port=${PORT:-$(( 20000 + RANDOM % 20000 ))}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=tools/caplib.sh
+. "$(dirname "$0")/caplib.sh"
 
 user=(); [ "$(id -u)" = 0 ] && user=(-u nobody)
 memcached "${user[@]}" -l 127.0.0.1 -p "$port" -U 0 -m 1024 &
 pids+=($!)
 for _ in $(seq 50); do memcstat --servers="127.0.0.1:$port" >/dev/null 2>&1 && break; sleep 0.1; done
 
-tcpdump -Z root -i lo -s 0 -B 262144 -U -w "$out" "tcp port $port" 2> "$work/tcpdump.log" &
-tcpdump_pid=$!
-pids+=($tcpdump_pid)
-for _ in $(seq 50); do grep -q 'listening on' "$work/tcpdump.log" && break; sleep 0.1; done
+tcpdump_start "$out" "tcp port $port" 262144
 
 round=0
 while [ "$round" -lt "$max_rounds" ]; do
@@ -43,10 +34,4 @@ while [ "$round" -lt "$max_rounds" ]; do
 done
 sleep 1 # let the last replies and FINs reach tcpdump
 echo "$port" > "$out.port" # the server port, for --memcached when decoding it
-kill -INT "$tcpdump_pid"
-wait "$tcpdump_pid" 2>/dev/null || true
-grep -E 'captured|dropped' "$work/tcpdump.log" >&2 || true
-if ! grep -q '^0 packets dropped by kernel' "$work/tcpdump.log"; then
-	echo "mkcap-memcached: tcpdump dropped packets; try again on a quieter machine" >&2
-	exit 1
-fi
+tcpdump_stop

@@ -10,14 +10,8 @@ out=${1:?usage: mkcap-redis.sh OUT.pcap [SIZE_MB]}
 size_mb=${2:-1024}
 max_rounds=${MAX_ROUNDS:-200}
 port=${PORT:-$(( 20000 + RANDOM % 20000 ))}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=tools/caplib.sh
+. "$(dirname "$0")/caplib.sh"
 
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
 	--daemonize no --logfile "$work/redis.log" &
@@ -25,10 +19,7 @@ pids+=($!)
 for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 redis-cli -p "$port" ping >/dev/null
 
-tcpdump -Z root -i lo -s 0 -B 131072 -U -w "$out" "tcp port $port" 2> "$work/tcpdump.log" &
-tcpdump_pid=$!
-pids+=($tcpdump_pid)
-for _ in $(seq 50); do grep -q 'listening on' "$work/tcpdump.log" && break; sleep 0.1; done
+tcpdump_start "$out" "tcp port $port"
 
 round=0
 while [ "$round" -lt "$max_rounds" ]; do
@@ -38,7 +29,6 @@ while [ "$round" -lt "$max_rounds" ]; do
 	echo "mkcap-redis: round $round: ${cur} MB" >&2
 	[ "$cur" -ge "$size_mb" ] && break
 done
+sleep 1 # let the last replies and FINs reach tcpdump
 echo "$port" > "$out.port" # the server port, for --redis when decoding it
-kill -INT "$tcpdump_pid"
-wait "$tcpdump_pid" 2>/dev/null || true
-grep -E 'captured|dropped' "$work/tcpdump.log" >&2 || true
+tcpdump_stop

@@ -6,8 +6,8 @@
 # capture_drops samples and the summary line.
 set -u
 . "$(dirname "$0")/../lib.sh"
-echo "1..12"
-require_root 12
+echo "1..14"
+require_root 14
 port=$(( 30000 + RANDOM % 20000 ))
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
 	--logfile "$tmp/redis.log" &
@@ -64,7 +64,14 @@ cap=$!
 pids+=($cap)
 sleep 1
 redis-cli -p "$port" set sigint-test 1 > /dev/null
-sleep 0.5
+# A quiet live capture commits what it has within a second or two, so that the database
+# can be read, and reported on, while the capture runs.
+sleep 2.5
+t "$(sqlite3 "$tmp/int.db" "SELECT count(*) FROM timeline WHERE cmd = 'SET' AND key = 'sigint-test'")" \
+	"a quiet live capture has committed its events (read while it runs)"
+timeout 20 "$bin" report "$tmp/int.db" > "$tmp/int.report" 2>&1
+t "$([ $? = 0 ] && grep -q '^origins ' "$tmp/int.report" && echo 1)" \
+	"cachetap report runs on the database of a capture still running"
 kill -INT "$cap"
 wait "$cap"; rc=$?
 sed 's/^/# /' "$tmp/int.err"
