@@ -62,6 +62,7 @@
 #include "cachetap/limits.h"
 #include "cachetap/net.h"
 #include "cachetap/pipeline.h"
+#include "cachetap/privdrop.h"
 #include "cachetap/proto.h"
 #include "cachetap/scenario.h"
 #include "cachetap/sink_async.h"
@@ -1955,38 +1956,12 @@ static void usage(FILE *out)
 }
 
 
-enum {
-	OPT_REDIS = 256,
-	OPT_MEMCACHED,
-	OPT_HTTP,
-	OPT_DECODE,
-	OPT_VALUES,
-	OPT_CHANNEL,
-	OPT_NODE,
-	OPT_ALL_PORTS,
-};
-
 /* Returns 0, 1 when --help was asked for, or an error (the message printed). */
 static int parse_args(struct opts *o, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "db", required_argument, NULL, 'w' },
+		CT_CLI_LONG_OPTIONS,
 		{ "keep-going", no_argument, NULL, 'k' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "buffer-size", required_argument, NULL, 'B' },
-		{ "snaplen", required_argument, NULL, 's' },
-		{ "no-promisc", no_argument, NULL, 'p' },
-		{ "redis", required_argument, NULL, OPT_REDIS },
-		{ "memcached", required_argument, NULL, OPT_MEMCACHED },
-		{ "http", required_argument, NULL, OPT_HTTP },
-		{ "decode", required_argument, NULL, OPT_DECODE },
-		{ "values", required_argument, NULL, OPT_VALUES },
-		{ "channel", required_argument, NULL, OPT_CHANNEL },
-		{ "node", required_argument, NULL, OPT_NODE },
-		{ "all-ports", no_argument, NULL, OPT_ALL_PORTS },
 		{ NULL, 0, NULL, 0 },
 	};
 	o->db = "cachetap.db";
@@ -2014,23 +1989,23 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			live_only = 1, live_name = "-s";
 			break;
 		case 'p': o->no_promisc = 1; live_only = 1, live_name = "-p"; break;
-		case OPT_ALL_PORTS: o->cap.all_ports = 1; live_only = 1, live_name = "--all-ports"; break;
-		case OPT_REDIS: rc = ct_cli_ports("--redis", optarg, &o->cap.redis); break;
-		case OPT_MEMCACHED: rc = ct_cli_ports("--memcached", optarg, &o->cap.memcached); break;
-		case OPT_HTTP: rc = ct_cli_ports("--http", optarg, &o->cap.http); break;
-		case OPT_DECODE:
+		case CT_CLI_OPT_ALL_PORTS: o->cap.all_ports = 1; live_only = 1, live_name = "--all-ports"; break;
+		case CT_CLI_OPT_REDIS: rc = ct_cli_ports("--redis", optarg, &o->cap.redis); break;
+		case CT_CLI_OPT_MEMCACHED: rc = ct_cli_ports("--memcached", optarg, &o->cap.memcached); break;
+		case CT_CLI_OPT_HTTP: rc = ct_cli_ports("--http", optarg, &o->cap.http); break;
+		case CT_CLI_OPT_DECODE:
 			rc = ct_cli_decode(optarg, &o->cap.decode);
 			live_only = 1, live_name = "--decode";
 			break;
-		case OPT_VALUES:
+		case CT_CLI_OPT_VALUES:
 			rc = ct_cli_values(optarg, &o->cap.values);
 			live_only = 1, live_name = "--values";
 			break;
-		case OPT_CHANNEL:
+		case CT_CLI_OPT_CHANNEL:
 			rc = ct_cli_channel(&o->cap, optarg);
 			live_only = 1, live_name = "--channel";
 			break;
-		case OPT_NODE: rc = ct_cli_node(&o->cap, optarg); break;
+		case CT_CLI_OPT_NODE: rc = ct_cli_node(&o->cap, optarg); break;
 		case ':':
 			fprintf(stderr, "cachetap drive: option '%s' needs a value\n", argv[optind - 1]);
 			return CT_EINVAL;
@@ -2245,11 +2220,6 @@ int ct_cmd_drive(int argc, char **argv)
 		fprintf(stderr, "cachetap drive: --db %s\n", err);
 		goto out;
 	}
-	/* As for cachetap capture: SQLite writes on a thread of its own while the pipeline
-	 * decodes (without -i nothing but the few rows below is written). */
-	struct ct_sink *async = NULL;
-	if (o->iface && ct_sink_async_new(sink, &async) == 0)
-		sink = async;
 	ct_cli_record(sink, &o->cap, "drive", argc, argv);
 	sink->ops->meta(sink, "scenario", o->scenario);
 	for (uint32_t i = 0; i < sc->nnodes; i++) {
@@ -2278,6 +2248,21 @@ int ct_cmd_drive(int argc, char **argv)
 		}
 		if (err[0] && !o->quiet)
 			fprintf(stderr, "cachetap drive: %s\n", err);
+		/* The device and the database are open: no privilege is needed from here on. The
+		 * driver stays uid 0 without any capability (it writes its own rows into the
+		 * database at the end, a file root owns), and this comes before any thread is
+		 * made, since capabilities are per thread. */
+		char dropped[128];
+		if (ct_privdrop("", dropped, sizeof dropped, err, sizeof err)) {
+			fprintf(stderr, "cachetap drive: %s\n", err);
+			goto out;
+		}
+		sink->ops->meta(sink, "privileges", dropped);
+		/* As for cachetap capture: SQLite writes on a thread of its own while the
+		 * pipeline decodes. */
+		struct ct_sink *async = NULL;
+		if (ct_sink_async_new(sink, &async) == 0)
+			sink = async;
 		struct ct_pipeline_opts po;
 		memset(&po, 0, sizeof po);
 		memcpy(po.redis_ports, o->cap.redis.map, CT_PORTMAP_BYTES);

@@ -146,38 +146,15 @@ static void usage_capture(FILE *out)
 }
 
 enum {
-	OPT_REDIS = 256,
-	OPT_MEMCACHED,
-	OPT_HTTP,
-	OPT_DECODE,
-	OPT_DURATION,
-	OPT_ALL_PORTS,
-	OPT_VALUES,
+	OPT_DURATION = CT_CLI_OPT_OWN,
 	OPT_LIMIT,
-	OPT_CHANNEL,
-	OPT_NODE,
 	OPT_USER,
 };
 
 static const struct option long_opts[] = {
-	{ "db", required_argument, NULL, 'w' },
-	{ "redis", required_argument, NULL, OPT_REDIS },
-	{ "memcached", required_argument, NULL, OPT_MEMCACHED },
-	{ "http", required_argument, NULL, OPT_HTTP },
-	{ "decode", required_argument, NULL, OPT_DECODE },
-	{ "values", required_argument, NULL, OPT_VALUES },
-	{ "channel", required_argument, NULL, OPT_CHANNEL },
-	{ "node", required_argument, NULL, OPT_NODE },
+	CT_CLI_LONG_OPTIONS,
 	{ "user", required_argument, NULL, OPT_USER },
-	{ "filter", required_argument, NULL, 'f' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "interface", required_argument, NULL, 'i' },
-	{ "buffer-size", required_argument, NULL, 'B' },
-	{ "snaplen", required_argument, NULL, 's' },
 	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "all-ports", no_argument, NULL, OPT_ALL_PORTS },
-	{ "no-promisc", no_argument, NULL, 'p' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -206,7 +183,7 @@ static int parse_duration(const char *arg, uint64_t *ns)
 static int is_live_only(int ch)
 {
 	return ch == 'i' || ch == 'B' || ch == 's' || ch == 'p' || ch == OPT_DURATION ||
-	       ch == OPT_ALL_PORTS || ch == OPT_USER;
+	       ch == CT_CLI_OPT_ALL_PORTS || ch == OPT_USER;
 }
 
 /* Parses the options of replay/capture. Returns 0, 1 when --help was printed, or an error. */
@@ -242,13 +219,13 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 		case 'f': c->cap.filter = optarg; break;
 		case 'q': c->quiet = 1; break;
 		case 'h': return 1;
-		case OPT_REDIS: rc = ct_cli_ports("--redis", optarg, &c->cap.redis); break;
-		case OPT_MEMCACHED: rc = ct_cli_ports("--memcached", optarg, &c->cap.memcached); break;
-		case OPT_HTTP: rc = ct_cli_ports("--http", optarg, &c->cap.http); break;
-		case OPT_DECODE: rc = ct_cli_decode(optarg, &c->cap.decode); break;
-		case OPT_CHANNEL: rc = ct_cli_channel(&c->cap, optarg); break;
-		case OPT_NODE: rc = ct_cli_node(&c->cap, optarg); break;
-		case OPT_VALUES: rc = ct_cli_values(optarg, &c->cap.values); break;
+		case CT_CLI_OPT_REDIS: rc = ct_cli_ports("--redis", optarg, &c->cap.redis); break;
+		case CT_CLI_OPT_MEMCACHED: rc = ct_cli_ports("--memcached", optarg, &c->cap.memcached); break;
+		case CT_CLI_OPT_HTTP: rc = ct_cli_ports("--http", optarg, &c->cap.http); break;
+		case CT_CLI_OPT_DECODE: rc = ct_cli_decode(optarg, &c->cap.decode); break;
+		case CT_CLI_OPT_CHANNEL: rc = ct_cli_channel(&c->cap, optarg); break;
+		case CT_CLI_OPT_NODE: rc = ct_cli_node(&c->cap, optarg); break;
+		case CT_CLI_OPT_VALUES: rc = ct_cli_values(optarg, &c->cap.values); break;
 		case 'i': c->iface = optarg; break;
 		case 'B':
 			rc = ct_cli_size("--buffer-size", optarg, CT_CAPTURE_BUFFER_BYTES_MIN, 1u << 31,
@@ -256,7 +233,7 @@ static int parse(struct cli *c, int argc, char **argv, int live)
 			break;
 		case 's': rc = ct_cli_size("--snaplen", optarg, 64, 262144, &c->snaplen); break;
 		case OPT_DURATION: rc = parse_duration(optarg, &c->po.duration_ns); break;
-		case OPT_ALL_PORTS: c->cap.all_ports = 1; break;
+		case CT_CLI_OPT_ALL_PORTS: c->cap.all_ports = 1; break;
 		case OPT_USER: {
 			char why[256];
 			c->user = optarg;

@@ -43,6 +43,39 @@ struct ct_cli_capture {
 	int all_ports;
 };
 
+/* getopt_long values of the long options every decoding command takes (CT_CLI_LONG_OPTIONS);
+ * a command numbers its own long options from CT_CLI_OPT_OWN. */
+enum {
+	CT_CLI_OPT_REDIS = 256,
+	CT_CLI_OPT_MEMCACHED,
+	CT_CLI_OPT_HTTP,
+	CT_CLI_OPT_DECODE,
+	CT_CLI_OPT_VALUES,
+	CT_CLI_OPT_CHANNEL,
+	CT_CLI_OPT_NODE,
+	CT_CLI_OPT_ALL_PORTS,
+	CT_CLI_OPT_OWN,
+};
+
+/* Their entries, for a command's struct option table (needs <getopt.h>). */
+#define CT_CLI_LONG_OPTIONS                                                      \
+	{ "redis", required_argument, NULL, CT_CLI_OPT_REDIS },                  \
+	{ "memcached", required_argument, NULL, CT_CLI_OPT_MEMCACHED },          \
+	{ "http", required_argument, NULL, CT_CLI_OPT_HTTP },                    \
+	{ "decode", required_argument, NULL, CT_CLI_OPT_DECODE },                \
+	{ "values", required_argument, NULL, CT_CLI_OPT_VALUES },                \
+	{ "channel", required_argument, NULL, CT_CLI_OPT_CHANNEL },              \
+	{ "node", required_argument, NULL, CT_CLI_OPT_NODE },                    \
+	{ "all-ports", no_argument, NULL, CT_CLI_OPT_ALL_PORTS },                \
+	{ "filter", required_argument, NULL, 'f' },                              \
+	{ "buffer-size", required_argument, NULL, 'B' },                         \
+	{ "snaplen", required_argument, NULL, 's' },                             \
+	{ "no-promisc", no_argument, NULL, 'p' },                                \
+	{ "interface", required_argument, NULL, 'i' },                           \
+	{ "db", required_argument, NULL, 'w' },                                  \
+	{ "quiet", no_argument, NULL, 'q' },                                     \
+	{ "help", no_argument, NULL, 'h' }
+
 /* The command named in error lines ("replay", "drive", ...). */
 void ct_cli_set_command(const char *cmd);
 

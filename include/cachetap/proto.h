@@ -24,7 +24,8 @@ struct ct_proto_stats {
 	uint64_t unmatched_replies; /* replies with no pending request (mid-stream pickup, ...) */
 	uint64_t unanswered;        /* requests whose reply never came */
 	uint64_t pending_overflow;  /* requests not held for pairing because a cap was hit */
-	uint64_t alloc_fail;        /* connections left undecoded because memory ran out */
+	uint64_t alloc_fail;        /* connections left undecoded, or payloads not parsed (bus JSON),
+				       because memory ran out */
 	uint64_t truncated;         /* fields cut to their limit (HTTP path, request id, ...) */
 };
 

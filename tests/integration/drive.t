@@ -16,13 +16,13 @@
 #     is bad only once its variables are expanded.
 set -u
 . "$(dirname "$0")/../lib.sh"
-echo "1..48"
-require_root 48
+echo "1..49"
+require_root 49
 app=$build/tools/demoapp
 for need in redis-server redis-cli memcached sqlite3 curl "$app" "$bin"; do
 	if ! command -v "$need" > /dev/null 2>&1 && [ ! -x "$need" ]; then
 		echo "# missing: $need"
-		for _ in $(seq 48); do t 0 "missing $need"; done
+		for _ in $(seq 49); do t 0 "missing $need"; done
 		exit 1
 	fi
 done
@@ -87,6 +87,8 @@ t "$(grep -c 'pass.scn: calls=15 checks=18 assertions=18 waits=6 failures=0$' "$
 	"summary: 15 calls, 18 checks, 18 assertions, 6 waits, no failure"
 t "$(grep -c '^cachetap drive: packets=[1-9][0-9]* bytes=' "$tmp/pass.err")" \
 	"the capture's summary line is printed too"
+t "$(q "$db" "SELECT count(*) FROM meta WHERE key = 'privileges' AND value LIKE 'capabilities dropped%'")" \
+	"with -i, the driver gives up every capability once the device and the database are open"
 t "$(grep -c '^.*/pass.scn:23: invalidation of item:[123] at \(r0 (127.0.0.1:7201)\|m0 (127.0.0.1:7202)\) after ' "$tmp/pass.out" | grep -cx 6)" \
 	"each satisfied wait prints its node and latency"
 t "$(q "$db" "SELECT count(*) = 15 AND sum(source = 'driver' AND driver = 1) = 15 FROM api_calls")" \
