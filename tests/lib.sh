@@ -25,3 +25,23 @@ require_root() {
 	for _ in $(seq "$1"); do t 0 "root required"; done
 	exit 1
 }
+# require_cmds PLAN CMD...: each CMD must be a command or an executable file; otherwise every
+# planned test fails (never skips).
+require_cmds() {
+	local plan=$1 c
+	shift
+	for c in "$@"; do
+		command -v "$c" > /dev/null 2>&1 && continue
+		echo "# missing: $c"
+		for _ in $(seq "$plan"); do t 0 "$c required"; done
+		exit 1
+	done
+}
+# use_testbed: $tb (tools/testbed) and $dir (its directory, under $tmp); on exit the testbed
+# is brought down before the usual cleanup.
+use_testbed() {
+	export CT_BUILD=$build
+	tb=$top/tools/testbed
+	dir=$tmp/tb
+	trap '"$tb" down --dir "$dir" > /dev/null 2>&1; ct_cleanup' EXIT
+}

@@ -10,10 +10,8 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 echo "1..5"
 require_root 5
-dir=$tmp/testbed
-cleanup_tb() { "$top/tools/testbed" down --dir "$dir" > /dev/null 2>&1; ct_cleanup; }
-trap cleanup_tb EXIT
-"$top/tools/testbed" up --base-port 7800 --dir "$dir" --delay m1:40 > "$tmp/up.out" 2>&1
+use_testbed
+"$tb" up --base-port 7800 --dir "$dir" --delay m1:40 > "$tmp/up.out" 2>&1
 rc=$?
 sed 's/^/# /' "$tmp/up.out"
 t "$([ $rc = 0 ] && echo 1)" "testbed up --delay m1:40 (exit $rc)"

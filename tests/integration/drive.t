@@ -19,33 +19,7 @@ set -u
 echo "1..49"
 require_root 49
 app=$build/tools/demoapp
-for need in redis-server redis-cli memcached sqlite3 curl "$app" "$bin"; do
-	if ! command -v "$need" > /dev/null 2>&1 && [ ! -x "$need" ]; then
-		echo "# missing: $need"
-		for _ in $(seq 49); do t 0 "missing $need"; done
-		exit 1
-	fi
-done
-
-redis-server --port 7201 --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
-	--logfile "$tmp/redis.log" &
-pids+=($!)
-memcached -l 127.0.0.1 -p 7202 -U 0 -u nobody -t 1 > "$tmp/mc.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do redis-cli -p 7201 ping > /dev/null 2>&1 && break; sleep 0.1; done
-"$app" --port 7210 --db "$tmp/app.db" --redis-primary r0=127.0.0.1:7201 \
-	--memcached m0=127.0.0.1:7202 --strategy redis-del,mc-broadcast 2> "$tmp/app.log" &
-pids+=($!)
-"$app" --port 7211 --db "$tmp/app2.db" --redis-primary r0=127.0.0.1:7201 \
-	--memcached m0=127.0.0.1:7202 --strategy redis-del,mc-broadcast --drop m0:1 \
-	2> "$tmp/app2.log" &
-pids+=($!)
-for port in 7210 7211; do
-	for _ in $(seq 50); do
-		curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break
-		sleep 0.1
-	done
-done
+require_cmds 49 redis-server redis-cli memcached sqlite3 curl "$app" "$bin"
 q() { sqlite3 "$1" "$2"; }
 
 # --- 1. every step holds ---

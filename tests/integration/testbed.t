@@ -12,18 +12,9 @@ set -u
 plan=61
 echo "1..$plan"
 require_root $plan
-for need in redis-server redis-cli memcached curl sqlite3 "$bin" "$build/tools/demoapp" "$build/tools/faultproxy"; do
-	if ! command -v "$need" >/dev/null 2>&1; then
-		echo "# missing: $need"
-		for _ in $(seq $plan); do t 0 "$need required"; done
-		exit 1
-	fi
-done
+require_cmds $plan redis-server redis-cli memcached curl sqlite3 "$bin" "$build/tools/demoapp" "$build/tools/faultproxy"
 
-export CT_BUILD=$build
-tb=$top/tools/testbed
-dir=$tmp/tb
-trap '"$tb" down --dir "$dir" >/dev/null 2>&1; ct_cleanup' EXIT
+use_testbed
 bail() { echo "Bail out! $*"; exit 1; }
 wait_until() { # wait_until TENTHS CMD...
 	local i
