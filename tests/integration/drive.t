@@ -20,6 +20,26 @@ echo "1..49"
 require_root 49
 app=$build/tools/demoapp
 require_cmds 49 redis-server redis-cli memcached sqlite3 curl "$app" "$bin"
+
+redis-server --port 7201 --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+	--logfile "$tmp/redis.log" &
+pids+=($!)
+memcached -l 127.0.0.1 -p 7202 -U 0 -u nobody -t 1 > "$tmp/mc.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do redis-cli -p 7201 ping > /dev/null 2>&1 && break; sleep 0.1; done
+"$app" --port 7210 --db "$tmp/app.db" --redis-primary r0=127.0.0.1:7201 \
+	--memcached m0=127.0.0.1:7202 --strategy redis-del,mc-broadcast 2> "$tmp/app.log" &
+pids+=($!)
+"$app" --port 7211 --db "$tmp/app2.db" --redis-primary r0=127.0.0.1:7201 \
+	--memcached m0=127.0.0.1:7202 --strategy redis-del,mc-broadcast --drop m0:1 \
+	2> "$tmp/app2.log" &
+pids+=($!)
+for port in 7210 7211; do
+	for _ in $(seq 50); do
+		curl -sf -o /dev/null "http://127.0.0.1:$port/health" && break
+		sleep 0.1
+	done
+done
 q() { sqlite3 "$1" "$2"; }
 
 # --- 1. every step holds ---
